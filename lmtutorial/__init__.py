@@ -1,0 +1,13 @@
+"""lmtutorial: the tested code behind the executable book *Language models from theory to practice*.
+
+Every formula the book works through lives here once; the chapters import it.
+"""
+
+from .losses import cross_entropy, log_softmax
+from .lstm import LSTMGates, lstm_gates, lstm_step, lstm_step_article
+from .optim import Adam
+from .resources import profile, shared_dir, shared_path
+from .rnn import rnn_step
+from .vectors import cosine_similarity
+
+__version__ = "0.1.0"

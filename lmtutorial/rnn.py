@@ -1,0 +1,81 @@
+"""One step of a simple (Elman) recurrent network, in ``torch.nn.RNNCell``'s layout.
+
+    h_t = φ(x_t W_ihᵀ + b_ih + h_{t-1} W_hhᵀ + b_hh)
+
+Writing ``W = [W_hh, W_ih]`` and ``b = b_ih + b_hh`` gives the textbook form ``h_t = φ(W [h_{t-1}, x_t] + b)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+from ._checks import check_shape, check_tensor
+
+NONLINEARITIES: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "tanh": torch.tanh,
+    "relu": torch.relu,
+    "sigmoid": torch.sigmoid,
+}
+
+
+def check_step_inputs(
+    x: torch.Tensor, h: torch.Tensor, W_ih: torch.Tensor, W_hh: torch.Tensor,
+    b_ih: torch.Tensor | None, b_hh: torch.Tensor | None, gates: int,
+) -> None:
+    """Check the shapes of one recurrent step with ``gates`` stacked gate blocks (1 for RNN, 4 for LSTM)."""
+    check_tensor("W_hh", W_hh)
+    check_tensor("W_ih", W_ih)
+    if W_hh.ndim != 2 or W_hh.shape[0] % gates or W_hh.shape[0] // gates != W_hh.shape[1]:
+        raise ValueError(
+            f"W_hh: expected shape ({gates}*hidden_size, hidden_size), got {tuple(W_hh.shape)}"
+        )
+    hidden = W_hh.shape[1]
+    check_shape("W_ih", W_ih, (gates * hidden, None), f"({gates}*hidden_size, input_size)")
+    inputs = W_ih.shape[1]
+    check_tensor("x", x)
+    if x.ndim == 1:
+        check_shape("x", x, (inputs,), "(input_size,)")
+        check_shape("h", h, (hidden,), "(hidden_size,)")
+    else:
+        check_shape("x", x, (None, inputs), "(batch, input_size)")
+        check_shape("h", h, (x.shape[0], hidden), "(batch, hidden_size)")
+    for name, bias in (("b_ih", b_ih), ("b_hh", b_hh)):
+        if bias is not None:
+            check_shape(name, bias, (gates * hidden,), f"({gates}*hidden_size,)")
+
+
+def affine_pair(
+    x: torch.Tensor, h: torch.Tensor, W_ih: torch.Tensor, W_hh: torch.Tensor,
+    b_ih: torch.Tensor | None, b_hh: torch.Tensor | None,
+) -> torch.Tensor:
+    """``x W_ihᵀ + b_ih + h W_hhᵀ + b_hh``: the pre-activation shared by RNN, GRU and LSTM cells."""
+    out = x @ W_ih.T + h @ W_hh.T
+    if b_ih is not None:
+        out = out + b_ih
+    if b_hh is not None:
+        out = out + b_hh
+    return out
+
+
+def rnn_step(
+    x: torch.Tensor,
+    h: torch.Tensor,
+    W_ih: torch.Tensor,
+    W_hh: torch.Tensor,
+    b_ih: torch.Tensor | None = None,
+    b_hh: torch.Tensor | None = None,
+    nonlinearity: str = "tanh",
+) -> torch.Tensor:
+    """Return ``h_t = φ(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh)``.
+
+    Shapes follow ``torch.nn.RNNCell``: ``x`` is ``(batch, input_size)`` or ``(input_size,)``, ``h`` is
+    ``(batch, hidden_size)`` or ``(hidden_size,)``, ``W_ih`` is ``(hidden_size, input_size)``, ``W_hh`` is
+    ``(hidden_size, hidden_size)``. ``nonlinearity`` is ``"tanh"`` or ``"relu"`` (as in torch) or ``"sigmoid"``
+    (the source article's choice).
+    """
+    if nonlinearity not in NONLINEARITIES:
+        raise ValueError(f"nonlinearity: expected one of {sorted(NONLINEARITIES)}, got {nonlinearity!r}")
+    check_step_inputs(x, h, W_ih, W_hh, b_ih, b_hh, gates=1)
+    return NONLINEARITIES[nonlinearity](affine_pair(x, h, W_ih, W_hh, b_ih, b_hh))

@@ -1,0 +1,81 @@
+import pytest
+import torch
+
+from lmtutorial import lstm_gates, lstm_step, lstm_step_article
+
+
+@pytest.mark.parametrize("batched", [True, False])
+def test_matches_torch_lstm_cell(batched):
+    torch.manual_seed(0)
+    cell = torch.nn.LSTMCell(5, 4).double()
+    shape = (3,) if batched else ()
+    x = torch.randn(*shape, 5, dtype=torch.float64)
+    h = torch.randn(*shape, 4, dtype=torch.float64)
+    c = torch.randn(*shape, 4, dtype=torch.float64)
+    ours_h, ours_c = lstm_step(x, h, c, cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh)
+    ref_h, ref_c = cell(x, (h, c))
+    torch.testing.assert_close(ours_h, ref_h, atol=1e-6, rtol=0)
+    torch.testing.assert_close(ours_c, ref_c, atol=1e-6, rtol=0)
+
+
+def test_sequence_matches_torch_lstm():
+    torch.manual_seed(1)
+    lstm = torch.nn.LSTM(3, 6).double()
+    xs = torch.randn(12, 2, 3, dtype=torch.float64)
+    h = c = torch.zeros(2, 6, dtype=torch.float64)
+    outputs = []
+    for x in xs:
+        h, c = lstm_step(x, h, c, lstm.weight_ih_l0, lstm.weight_hh_l0, lstm.bias_ih_l0, lstm.bias_hh_l0)
+        outputs.append(h)
+    expected, (h_n, c_n) = lstm(xs)
+    torch.testing.assert_close(torch.stack(outputs), expected, atol=1e-6, rtol=0)
+    torch.testing.assert_close(c, c_n[0], atol=1e-6, rtol=0)
+
+
+def test_gates_are_torch_order_i_f_g_o():
+    # Make only the candidate block (third) non-zero: g must be tanh of it, the others σ(0) = 0.5.
+    b = torch.zeros(8, dtype=torch.float64)
+    b[4:6] = torch.tensor([1.0, -2.0])
+    zeros = torch.zeros(2, dtype=torch.float64)
+    gates = lstm_gates(zeros, zeros, zeros, torch.zeros(8, 2, dtype=torch.float64),
+                       torch.zeros(8, 2, dtype=torch.float64), b, None)
+    torch.testing.assert_close(gates.g, torch.tanh(torch.tensor([1.0, -2.0], dtype=torch.float64)))
+    for gate in (gates.i, gates.f, gates.o):
+        torch.testing.assert_close(gate, torch.full((2,), 0.5, dtype=torch.float64))
+    torch.testing.assert_close(gates.c, 0.5 * gates.g)
+
+
+def test_article_variant_sigma_candidate_never_lets_the_cell_decrease():
+    torch.manual_seed(2)
+    H, I = 3, 2
+    W_ih, W_hh, b = torch.randn(3 * H, I), torch.randn(3 * H, H), torch.randn(3 * H)
+    W_oc, W_oh = torch.randn(H, H), torch.randn(H, H)
+    h = c = torch.zeros(H)
+    for x in torch.randn(30, I):
+        step = lstm_step_article(x, h, c, W_ih, W_hh, b, None, W_oc, W_oh)
+        assert (step.g > 0).all() and (step.c >= 0).all()
+        h, c = step.h, step.c
+
+
+def test_article_variant_output_gate_reads_new_cell_state():
+    H = 2
+    zero3 = torch.zeros(3 * H, 1, dtype=torch.float64)
+    W_oc = torch.eye(H, dtype=torch.float64)
+    c_prev = torch.tensor([1.0, -1.0], dtype=torch.float64)
+    step = lstm_step_article(torch.zeros(1, dtype=torch.float64), torch.zeros(H, dtype=torch.float64), c_prev,
+                             zero3, torch.zeros(3 * H, H, dtype=torch.float64), None, None,
+                             W_oc, torch.zeros(H, H, dtype=torch.float64))
+    # i = f = C̄ = σ(0) = 0.5, so C_1 = 0.5 C_0 + 0.25 and o = σ(C_1).
+    expected_c = 0.5 * c_prev + 0.25
+    torch.testing.assert_close(step.c, expected_c)
+    torch.testing.assert_close(step.o, torch.sigmoid(expected_c))
+
+
+def test_wrong_shapes_are_clear():
+    W_ih, W_hh = torch.zeros(16, 3), torch.zeros(16, 4)
+    with pytest.raises(ValueError, match=r"W_hh: expected shape \(4\*hidden_size, hidden_size\), got \(16, 5\)"):
+        lstm_step(torch.zeros(3), torch.zeros(4), torch.zeros(4), W_ih, torch.zeros(16, 5))
+    with pytest.raises(ValueError, match=r"c: expected shape like h = \(2, 4\), got \(4,\)"):
+        lstm_step(torch.zeros(2, 3), torch.zeros(2, 4), torch.zeros(4), W_ih, W_hh)
+    with pytest.raises(ValueError, match=r"x: expected shape \(input_size,\) = \(3,\), got \(2,\)"):
+        lstm_step(torch.zeros(2), torch.zeros(4), torch.zeros(4), W_ih, W_hh)

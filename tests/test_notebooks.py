@@ -1,0 +1,41 @@
+"""Every chapter is a MyST notebook paired with a committed, output-free .ipynb that matches it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jupytext
+import nbformat
+import pytest
+
+BOOK = Path(__file__).resolve().parents[1] / "book"
+CHAPTERS = sorted(p for p in BOOK.glob("*.md") if p.read_text(encoding="utf-8").startswith("---\njupytext:"))
+
+
+def test_there_are_chapter_notebooks():
+    assert len(CHAPTERS) >= 1
+
+
+@pytest.mark.parametrize("md", CHAPTERS, ids=lambda p: p.name)
+def test_pair_is_in_sync(md: Path):
+    ipynb = md.with_suffix(".ipynb")
+    assert ipynb.exists(), f"{ipynb.name} is missing: run `make notebooks`"
+    stored = nbformat.read(ipynb, as_version=4)
+    from_md = jupytext.read(md)
+    simplify = lambda nb: [(c.cell_type, c.source, c.metadata.get("tags", [])) for c in nb.cells]  # noqa: E731
+    assert simplify(stored) == simplify(from_md), f"{ipynb.name} is out of sync with {md.name}: run `make notebooks`"
+
+
+@pytest.mark.parametrize("md", CHAPTERS, ids=lambda p: p.name)
+def test_ipynb_is_stored_without_outputs(md: Path):
+    stored = nbformat.read(md.with_suffix(".ipynb"), as_version=4)
+    for cell in stored.cells:
+        if cell.cell_type == "code":
+            assert not cell.outputs and cell.execution_count is None, f"{md.with_suffix('.ipynb').name} has outputs"
+
+
+@pytest.mark.parametrize("md", CHAPTERS, ids=lambda p: p.name)
+def test_pairing_metadata(md: Path):
+    notebook = jupytext.read(md)
+    assert notebook.metadata["jupytext"]["formats"] == "ipynb,md:myst"
+    assert notebook.metadata["kernelspec"]["name"] == "python3"

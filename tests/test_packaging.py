@@ -1,0 +1,32 @@
+"""environment.yml is the conda equivalent of pyproject.toml: the same dependencies, the same bounds."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def normalise(requirement: str) -> str:
+    return re.sub(r"\s+", "", requirement).lower()
+
+
+def test_environment_matches_pyproject():
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    wanted = set(project["dependencies"])
+    for extra in project["optional-dependencies"].values():
+        wanted |= set(extra)
+    env = (REPO / "environment.yml").read_text().splitlines()
+    pip_lines = [line.strip()[2:] for line in env if line.startswith("      - ")]
+    listed = {line for line in pip_lines if not line.startswith("--")}
+    assert {normalise(r) for r in listed} == {normalise(r) for r in wanted}
+    assert f"python>={project['requires-python'].removeprefix('>=')}" in [line.strip()[2:] for line in env]
+
+
+def test_public_api_is_importable_from_the_top_level():
+    import lmtutorial
+
+    for name in ("cosine_similarity", "rnn_step", "lstm_step", "lstm_step_article", "cross_entropy", "Adam"):
+        assert callable(getattr(lmtutorial, name)), name
