@@ -1,0 +1,70 @@
+"""IMDb movie reviews (Maas et al. 2011): from local parquet files or from the Hugging Face Hub.
+
+Local files come first, so offline machines never wait on the network: an explicit ``path``, then
+``$LMTUTORIAL_IMDB``, then ``shared/data/imdb`` beside the repository; otherwise ``stanfordnlp/imdb`` from the Hub.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import datasets
+
+HUB_NAME = "stanfordnlp/imdb"
+SPLITS = ("train", "test")
+
+
+def imdb_parquet_dir(path: str | os.PathLike | None = None) -> Path | None:
+    """The folder holding ``train.parquet`` and ``test.parquet``, or ``None`` to use the Hub."""
+    from .resources import shared_path
+
+    chosen = path if path is not None else os.environ.get("LMTUTORIAL_IMDB")
+    if chosen is not None:
+        folder = Path(chosen).expanduser()
+        missing = [f"{split}.parquet" for split in SPLITS if not (folder / f"{split}.parquet").is_file()]
+        if missing:
+            raise FileNotFoundError(f"IMDb folder {folder}: expected {', '.join(missing)} in it")
+        return folder
+    return shared_path("data/imdb")
+
+
+def load_imdb(split: str = "train", path: str | os.PathLike | None = None) -> datasets.Dataset:
+    """One split of IMDb as a ``datasets.Dataset`` with columns ``text`` (str) and ``label`` (0 = neg, 1 = pos)."""
+    if split not in SPLITS:
+        raise ValueError(f"split: expected one of {SPLITS}, got {split!r}")
+    folder = imdb_parquet_dir(path)
+    if folder is not None:
+        data = datasets.load_dataset("parquet", data_files={split: str(folder / f"{split}.parquet")}, split=split)
+    else:
+        try:
+            data = datasets.load_dataset(HUB_NAME, split=split)
+        except Exception as error:  # noqa: BLE001 - re-raised with the two ways to fix it
+            raise RuntimeError(
+                f"Could not load IMDb: no local copy and the Hugging Face Hub failed ({type(error).__name__}: {error}). "
+                "Either connect to the Hub, or pass path=/folder (or set LMTUTORIAL_IMDB=/folder) holding "
+                "train.parquet and test.parquet with columns text and label."
+            ) from error
+    return data.select_columns(["text", "label"])
+
+
+def balanced_subset(data: datasets.Dataset, size: int, seed: int = 0) -> datasets.Dataset:
+    """``size`` rows, half of each label (IMDb is balanced), shuffled with ``seed``."""
+    if size < 2 or size > len(data):
+        raise ValueError(f"size: expected 2..{len(data)} rows, got {size}")
+    shuffled = data.shuffle(seed=seed)
+    labels = shuffled["label"]
+    picked: list[int] = []
+    per_label = {label: size // 2 + (size % 2 if label == 1 else 0) for label in (0, 1)}
+    for index, label in enumerate(labels):
+        if per_label[label] > 0:
+            picked.append(index)
+            per_label[label] -= 1
+        if len(picked) == size:
+            break
+    return shuffled.select(sorted(picked))
+
+
+def clean_review(text: str) -> str:
+    """Replace the HTML line breaks (``<br />``) that IMDb reviews contain with spaces."""
+    return text.replace("<br />", " ").replace("<br/>", " ")
