@@ -1,0 +1,73 @@
+import pandas as pd
+import pytest
+
+from conftest import require_shared
+from lmtutorial.data import balanced_subset, clean_review, imdb_parquet_dir, load_imdb
+
+
+def write_parquet(folder, rows=6):
+    for split in ("train", "test"):
+        pd.DataFrame({
+            "text": [f"{split} review {i}<br />second line" for i in range(rows)],
+            "label": [i % 2 for i in range(rows)],
+            "rating": [1] * rows,
+        }).to_parquet(folder / f"{split}.parquet")
+
+
+def test_loads_local_parquet_named_by_argument(tmp_path):
+    write_parquet(tmp_path)
+    data = load_imdb("test", path=tmp_path)
+    assert data.column_names == ["text", "label"]
+    assert len(data) == 6 and data[0]["text"].startswith("test review 0")
+
+
+def test_environment_variable_names_the_folder(tmp_path, monkeypatch):
+    write_parquet(tmp_path, rows=4)
+    monkeypatch.setenv("LMTUTORIAL_IMDB", str(tmp_path))
+    assert imdb_parquet_dir() == tmp_path
+    assert len(load_imdb("train")) == 4
+
+
+def test_folder_without_parquet_files_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="expected train.parquet, test.parquet in it"):
+        load_imdb("train", path=tmp_path)
+
+
+def test_unknown_split():
+    with pytest.raises(ValueError, match=r"split: expected one of \('train', 'test'\), got 'unsupervised'"):
+        load_imdb("unsupervised")
+
+
+def test_no_local_copy_and_no_hub_says_how_to_fix(monkeypatch, tmp_path):
+    import datasets
+
+    def hub_unreachable(name, **kwargs):
+        assert name == "stanfordnlp/imdb"
+        raise ConnectionError("Hub unreachable")
+
+    monkeypatch.delenv("LMTUTORIAL_IMDB", raising=False)
+    monkeypatch.setenv("LMTUTORIAL_SHARED", str(tmp_path / "nowhere"))
+    monkeypatch.setattr(datasets, "load_dataset", hub_unreachable)
+    with pytest.raises(RuntimeError, match=r"Hub failed \(ConnectionError: Hub unreachable\).*LMTUTORIAL_IMDB=/folder"):
+        load_imdb("train")
+
+
+def test_balanced_subset(tmp_path):
+    write_parquet(tmp_path, rows=20)
+    data = load_imdb("train", path=tmp_path)
+    subset = balanced_subset(data, 8, seed=3)
+    assert len(subset) == 8 and sum(subset["label"]) == 4
+    assert subset["text"] == balanced_subset(data, 8, seed=3)["text"]
+    with pytest.raises(ValueError, match=r"size: expected 2..20 rows, got 21"):
+        balanced_subset(data, 21)
+
+
+def test_clean_review():
+    assert clean_review("Great.<br /><br />Really.") == "Great.  Really."
+
+
+def test_real_imdb_matches_the_published_release():
+    folder = require_shared("data/imdb")
+    train, test = load_imdb("train", path=folder), load_imdb("test", path=folder)
+    assert len(train) == len(test) == 25_000
+    assert sum(train["label"]) == sum(test["label"]) == 12_500
