@@ -1,0 +1,138 @@
+"""What a model costs: parameter counts, training memory, training FLOPs and batch padding.
+
+Parameter counts are closed forms of the Hugging Face layouts (``BertModel``, ``GPT2Model``); with hidden size
+``H``, ``L`` layers, feed-forward size ``I``, vocabulary ``V``, ``P`` positions and ``T`` token types::
+
+    BERT  = (V + P + T) H + 2H                                  embeddings and their LayerNorm
+          + L [4(H² + H) + (HI + I) + (IH + H) + 4H]            attention, feed-forward, two LayerNorms
+          + (H² + H)                                            pooler (optional)
+          + (H C + C)                                           classification head with C labels (optional)
+    GPT-2 = (V + P) H + L [(3H² + 3H) + (H² + H) + (HI + I) + (IH + H) + 4H] + 2H   (output layer tied to input)
+
+Training cost rules of thumb:
+
+    model states = N (weight + gradient + optimizer + master-copy bytes)    (Rajbhandari et al. 2020)
+    C ≈ 6 N D    FLOPs to train N parameters on D tokens                     (Kaplan et al. 2020)
+    D_opt ≈ 20 N,  so  N_opt = √(C / (6 · 20))                                (Hoffmann et al. 2022)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+
+CHINCHILLA_TOKENS_PER_PARAMETER = 20.0
+
+
+def _field(config: object, name: str, kind: str) -> int:
+    value = getattr(config, name, None)
+    if value is None:
+        raise ValueError(f"config: expected a {kind} config with attribute {name!r}, got {type(config).__name__}")
+    return int(value)
+
+
+def _positive(name: str, value: float) -> None:
+    if not value > 0:
+        raise ValueError(f"{name}: expected a positive number, got {value}")
+
+
+def bert_parameter_count(config: object, *, pooler: bool = True, num_labels: int = 0) -> int:
+    """Parameters of a ``BertModel`` built from ``config`` (a ``BertConfig`` or any object with its fields).
+
+    ``pooler=False`` drops the pooler; ``num_labels=C`` adds the linear head of ``BertForSequenceClassification``.
+    """
+    kind = "BERT"
+    V, H = _field(config, "vocab_size", kind), _field(config, "hidden_size", kind)
+    L, I = _field(config, "num_hidden_layers", kind), _field(config, "intermediate_size", kind)
+    P, T = _field(config, "max_position_embeddings", kind), _field(config, "type_vocab_size", kind)
+    if num_labels < 0:
+        raise ValueError(f"num_labels: expected 0 (no head) or more, got {num_labels}")
+    embeddings = (V + P + T) * H + 2 * H
+    layer = 4 * (H * H + H) + (H * I + I) + (I * H + H) + 4 * H
+    head = (H * num_labels + num_labels) if num_labels else 0
+    return embeddings + L * layer + ((H * H + H) if pooler else 0) + head
+
+
+def gpt2_parameter_count(config: object) -> int:
+    """Parameters of a ``GPT2Model`` built from ``config`` (the language-model head shares the input embedding)."""
+    kind = "GPT-2"
+    V, H = _field(config, "vocab_size", kind), _field(config, "n_embd", kind)
+    L, P = _field(config, "n_layer", kind), _field(config, "n_positions", kind)
+    inner = getattr(config, "n_inner", None)
+    I = int(inner) if inner is not None else 4 * H
+    layer = (3 * H * H + 3 * H) + (H * H + H) + (H * I + I) + (I * H + H) + 4 * H
+    return (V + P) * H + L * layer + 2 * H
+
+
+def model_state_bytes(
+    n_params: int, *, weight_bytes: int = 4, grad_bytes: int = 4, optimizer_bytes: int = 8, master_bytes: int = 0
+) -> int:
+    """Bytes for weights, gradients and optimizer state: ``n_params × (weight + grad + optimizer + master)``.
+
+    Defaults are fp32 Adam/AdamW (4 + 4 + 2×4 = 16 bytes per parameter). Mixed precision as in ZeRO keeps 2-byte
+    weights and gradients plus a 4-byte fp32 master copy: ``weight_bytes=2, grad_bytes=2, master_bytes=4`` (also 16).
+    """
+    _positive("n_params", n_params)
+    per_parameter = (weight_bytes, grad_bytes, optimizer_bytes, master_bytes)
+    if any(b < 0 for b in per_parameter):
+        raise ValueError(f"bytes per parameter: expected values >= 0, got {per_parameter}")
+    return int(n_params) * sum(per_parameter)
+
+
+def saved_activation_bytes(model: torch.nn.Module, **inputs: torch.Tensor) -> int:
+    """Bytes of the tensors autograd keeps for the backward pass during ``model(**inputs)`` (the activations).
+
+    A measurement, not a formula: every tensor saved for backward is recorded once per storage; the model's own
+    parameters are left out (they are counted by :func:`model_state_bytes`). The result depends on the kernels
+    PyTorch picks on this device (attention kernels on a GPU save less than the CPU's).
+    """
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model: expected a torch.nn.Module, got {type(model).__name__}")
+    parameters = {p.untyped_storage().data_ptr() for p in model.parameters()}
+    saved: dict[int, int] = {}
+
+    def pack(tensor: torch.Tensor) -> torch.Tensor:
+        storage = tensor.untyped_storage()
+        if storage.data_ptr() not in parameters:
+            saved[storage.data_ptr()] = storage.nbytes()
+        return tensor
+
+    with torch.enable_grad(), torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
+        model(**inputs)
+    return sum(saved.values())
+
+
+def training_flops(n_params: float, n_tokens: float) -> float:
+    """``C = 6 N D``: 2 FLOPs per parameter and token forward, 4 backward (gradients of inputs and of weights)."""
+    _positive("n_params", n_params)
+    _positive("n_tokens", n_tokens)
+    return 6.0 * n_params * n_tokens
+
+
+def compute_optimal(flops: float, tokens_per_parameter: float = CHINCHILLA_TOKENS_PER_PARAMETER) -> tuple[float, float]:
+    """Parameters ``N`` and tokens ``D = k N`` that spend ``flops = 6 N D`` with ``k`` tokens per parameter."""
+    _positive("flops", flops)
+    _positive("tokens_per_parameter", tokens_per_parameter)
+    n_params = math.sqrt(flops / (6.0 * tokens_per_parameter))
+    return n_params, tokens_per_parameter * n_params
+
+
+def padded_positions(lengths: Sequence[int], batch_size: int, pad_to: int | None = None) -> int:
+    """Token positions the model computes when ``lengths`` are batched in order, ``batch_size`` at a time.
+
+    Each batch is padded to its longest sequence (dynamic padding), or to ``pad_to`` for every batch
+    (``padding="max_length"``). Sequences longer than ``pad_to`` are not allowed: truncate them first.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size: expected 1 or more, got {batch_size}")
+    if not lengths or min(lengths) < 1:
+        raise ValueError("lengths: expected at least one sequence, each of length 1 or more")
+    if pad_to is not None and max(lengths) > pad_to:
+        raise ValueError(f"lengths: expected every sequence <= pad_to={pad_to} (truncate first), got {max(lengths)}")
+    total = 0
+    for start in range(0, len(lengths), batch_size):
+        batch = lengths[start : start + batch_size]
+        total += len(batch) * (pad_to if pad_to is not None else max(batch))
+    return total

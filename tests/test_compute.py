@@ -1,0 +1,178 @@
+import math
+from types import SimpleNamespace
+
+import pytest
+import torch
+from conftest import require_shared
+from torch.utils.flop_counter import FlopCounterMode
+from transformers import (
+    BertConfig,
+    BertForSequenceClassification,
+    BertModel,
+    DataCollatorWithPadding,
+    GPT2Config,
+    GPT2Model,
+    PreTrainedTokenizerFast,
+)
+
+from lmtutorial.compute import (
+    bert_parameter_count,
+    compute_optimal,
+    gpt2_parameter_count,
+    model_state_bytes,
+    padded_positions,
+    saved_activation_bytes,
+    training_flops,
+)
+
+TINY_BERT = dict(vocab_size=100, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=48,
+                 max_position_embeddings=64)
+
+
+def numel(model: torch.nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def test_bert_base_shape_is_109_482_240_parameters():
+    with torch.device("meta"):
+        model = BertModel(BertConfig())
+    assert bert_parameter_count(BertConfig()) == numel(model) == 109_482_240
+
+
+def test_bert_formula_matches_random_small_models_with_and_without_pooler_and_head():
+    config = BertConfig(**TINY_BERT, type_vocab_size=3)
+    assert bert_parameter_count(config) == numel(BertModel(config))
+    assert bert_parameter_count(config, pooler=False) == numel(BertModel(config, add_pooling_layer=False))
+    config.num_labels = 5
+    assert bert_parameter_count(config, num_labels=5) == numel(BertForSequenceClassification(config))
+
+
+def test_bert_formula_matches_the_shared_minilm_checkpoint():
+    from safetensors import safe_open
+
+    folder = require_shared("models/all-MiniLM-L6-v2-bf16")
+    config = BertConfig.from_pretrained(folder)
+    with safe_open(str(folder / "model.safetensors"), "pt") as checkpoint:
+        stored = sum(math.prod(checkpoint.get_slice(k).get_shape()) for k in checkpoint.keys() if "position_ids" not in k)
+    assert bert_parameter_count(config) == stored == 22_713_216
+
+
+def test_gpt2_small_shape_is_124_439_808_parameters():
+    with torch.device("meta"):
+        model = GPT2Model(GPT2Config())
+    assert gpt2_parameter_count(GPT2Config()) == numel(model) == 124_439_808
+    odd = GPT2Config(vocab_size=90, n_embd=24, n_layer=3, n_head=4, n_positions=40, n_inner=50)
+    assert gpt2_parameter_count(odd) == numel(GPT2Model(odd))
+
+
+def test_a_config_without_the_fields_is_a_clear_error():
+    with pytest.raises(ValueError, match="BERT config with attribute 'hidden_size', got SimpleNamespace"):
+        bert_parameter_count(SimpleNamespace(vocab_size=10))
+    with pytest.raises(ValueError, match="GPT-2 config with attribute 'n_embd', got BertConfig"):
+        gpt2_parameter_count(BertConfig())
+    with pytest.raises(ValueError, match="num_labels: expected 0"):
+        bert_parameter_count(BertConfig(), num_labels=-1)
+
+
+def test_model_state_bytes_equal_what_adamw_really_allocates():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(7, 5), torch.nn.Tanh(), torch.nn.Linear(5, 3))
+    optimizer = torch.optim.AdamW(model.parameters())
+    model(torch.randn(4, 7)).sum().backward()
+    optimizer.step()
+    weights = sum(p.numel() * p.element_size() for p in model.parameters())
+    grads = sum(p.grad.numel() * p.grad.element_size() for p in model.parameters())
+    moments = sum(
+        t.numel() * t.element_size()
+        for state in optimizer.state.values()
+        for name, t in state.items()
+        if name in ("exp_avg", "exp_avg_sq")
+    )
+    assert model_state_bytes(numel(model)) == weights + grads + moments == 16 * 58
+
+
+def test_mixed_precision_states_also_cost_16_bytes_per_parameter():
+    assert model_state_bytes(10, weight_bytes=2, grad_bytes=2, master_bytes=4) == 160
+    with pytest.raises(ValueError, match="n_params: expected a positive number, got 0"):
+        model_state_bytes(0)
+    with pytest.raises(ValueError, match="expected values >= 0"):
+        model_state_bytes(10, grad_bytes=-2)
+
+
+def test_saved_activations_of_linear_relu_are_its_input_and_output():
+    model = torch.nn.Sequential(torch.nn.Linear(6, 4, bias=False), torch.nn.ReLU())
+    x = torch.randn(3, 6, requires_grad=True)
+    # Linear saves its input (for the weight gradient); ReLU saves its output. The weight itself is not counted.
+    assert saved_activation_bytes(model, input=x) == (3 * 6 + 3 * 4) * 4
+
+
+def test_saved_activations_grow_by_the_same_amount_per_identical_layer():
+    sizes = {}
+    for layers in (1, 2, 4):
+        torch.manual_seed(0)
+        model = BertForSequenceClassification(BertConfig(**{**TINY_BERT, "num_hidden_layers": layers})).train()
+        sizes[layers] = saved_activation_bytes(model, input_ids=torch.randint(0, 100, (2, 16)))
+    per_layer = sizes[2] - sizes[1]
+    assert per_layer > 0
+    assert sizes[4] == sizes[1] + 3 * per_layer
+
+
+def test_saved_activations_need_a_module():
+    with pytest.raises(TypeError, match="expected a torch.nn.Module, got function"):
+        saved_activation_bytes(lambda x: x, x=torch.ones(1))
+
+
+def test_six_n_d_is_exact_for_a_stack_of_linear_layers():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(16, 32, bias=False), torch.nn.Linear(32, 8, bias=False))
+    tokens = 10
+    x = torch.randn(tokens, 16, requires_grad=True)
+    with FlopCounterMode(display=False) as counter:
+        model(x).sum().backward()
+    assert counter.get_total_flops() == training_flops(numel(model), tokens) == 6 * 768 * 10
+
+
+def test_six_n_d_is_close_for_bert_base_on_short_sequences():
+    with torch.device("meta"):
+        model = BertModel(BertConfig())
+        ids = torch.zeros(1, 128, dtype=torch.long)
+    with FlopCounterMode(display=False) as counter:
+        model(input_ids=ids)
+    non_embedding = bert_parameter_count(BertConfig()) - model.embeddings.word_embeddings.weight.numel()
+    forward_estimate = training_flops(non_embedding, 128) / 3
+    assert counter.get_total_flops() == pytest.approx(forward_estimate, rel=0.05)
+
+
+def test_compute_optimal_recovers_chinchilla():
+    n_params, n_tokens = compute_optimal(training_flops(70e9, 1.4e12))
+    assert n_params == pytest.approx(70e9) and n_tokens == pytest.approx(1.4e12)
+    with pytest.raises(ValueError, match="flops: expected a positive number"):
+        compute_optimal(-1.0)
+    with pytest.raises(ValueError, match="n_tokens: expected a positive number"):
+        training_flops(1e9, 0)
+
+
+def test_padded_positions_match_the_transformers_collator():
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    words = ["[PAD]", "[UNK]", "a", "b", "c"]
+    backend = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="[UNK]"))
+    backend.pre_tokenizer = pre_tokenizers.Whitespace()
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=backend, pad_token="[PAD]", unk_token="[UNK]")
+    texts = ["a", "a b c a b", "c c", "b a c", "a a a a a a a", "b"]
+    examples = [tokenizer(text) for text in texts]
+    lengths = [len(e["input_ids"]) for e in examples]
+    for pad_to in (None, 8):
+        collate = DataCollatorWithPadding(tokenizer, padding="max_length" if pad_to else True, max_length=pad_to)
+        positions = sum(collate(examples[i : i + 4])["input_ids"].numel() for i in range(0, len(examples), 4))
+        assert padded_positions(lengths, batch_size=4, pad_to=pad_to) == positions
+    assert padded_positions(lengths, 4) == 4 * 5 + 2 * 7  # batches [1, 5, 2, 3] and [7, 1]
+
+
+def test_padded_positions_errors():
+    with pytest.raises(ValueError, match="batch_size: expected 1 or more, got 0"):
+        padded_positions([3], 0)
+    with pytest.raises(ValueError, match="lengths: expected at least one sequence"):
+        padded_positions([], 2)
+    with pytest.raises(ValueError, match="pad_to=4 \\(truncate first\\), got 9"):
+        padded_positions([3, 9], 2, pad_to=4)
