@@ -3,6 +3,17 @@
 Every formula the book works through lives here once; the chapters import it.
 """
 
+from .bleu import corpus_bleu, sentence_bleu
+from .compute import (
+    bert_parameter_count,
+    compute_optimal,
+    gpt2_parameter_count,
+    model_state_bytes,
+    padded_positions,
+    saved_activation_bytes,
+    training_flops,
+)
+from .extract import extract_label, find_scores
 from .losses import cross_entropy, log_softmax
 from .lstm import LSTMGates, lstm_gates, lstm_step, lstm_step_article
 from .optim import Adam
