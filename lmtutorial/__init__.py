@@ -9,7 +9,6 @@ from .compute import (
     compute_optimal,
     gpt2_parameter_count,
     model_state_bytes,
-    padded_positions,
     saved_activation_bytes,
     training_flops,
 )

@@ -1,4 +1,4 @@
-"""What a model costs: parameter counts, training memory, training FLOPs and batch padding.
+"""What a model costs: parameter counts, training memory and training FLOPs.
 
 Parameter counts are closed forms of the Hugging Face layouts (``BertModel``, ``GPT2Model``); with hidden size
 ``H``, ``L`` layers, feed-forward size ``I``, vocabulary ``V``, ``P`` positions and ``T`` token types::
@@ -19,8 +19,6 @@ Training cost rules of thumb:
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-
 import torch
 
 CHINCHILLA_TOKENS_PER_PARAMETER = 20.0
@@ -117,22 +115,3 @@ def compute_optimal(flops: float, tokens_per_parameter: float = CHINCHILLA_TOKEN
     _positive("tokens_per_parameter", tokens_per_parameter)
     n_params = math.sqrt(flops / (6.0 * tokens_per_parameter))
     return n_params, tokens_per_parameter * n_params
-
-
-def padded_positions(lengths: Sequence[int], batch_size: int, pad_to: int | None = None) -> int:
-    """Token positions the model computes when ``lengths`` are batched in order, ``batch_size`` at a time.
-
-    Each batch is padded to its longest sequence (dynamic padding), or to ``pad_to`` for every batch
-    (``padding="max_length"``). Sequences longer than ``pad_to`` are not allowed: truncate them first.
-    """
-    if batch_size < 1:
-        raise ValueError(f"batch_size: expected 1 or more, got {batch_size}")
-    if not lengths or min(lengths) < 1:
-        raise ValueError("lengths: expected at least one sequence, each of length 1 or more")
-    if pad_to is not None and max(lengths) > pad_to:
-        raise ValueError(f"lengths: expected every sequence <= pad_to={pad_to} (truncate first), got {max(lengths)}")
-    total = 0
-    for start in range(0, len(lengths), batch_size):
-        batch = lengths[start : start + batch_size]
-        total += len(batch) * (pad_to if pad_to is not None else max(batch))
-    return total

@@ -9,10 +9,8 @@ from transformers import (
     BertConfig,
     BertForSequenceClassification,
     BertModel,
-    DataCollatorWithPadding,
     GPT2Config,
     GPT2Model,
-    PreTrainedTokenizerFast,
 )
 
 from lmtutorial.compute import (
@@ -20,7 +18,6 @@ from lmtutorial.compute import (
     compute_optimal,
     gpt2_parameter_count,
     model_state_bytes,
-    padded_positions,
     saved_activation_bytes,
     training_flops,
 )
@@ -150,29 +147,3 @@ def test_compute_optimal_recovers_chinchilla():
         compute_optimal(-1.0)
     with pytest.raises(ValueError, match="n_tokens: expected a positive number"):
         training_flops(1e9, 0)
-
-
-def test_padded_positions_match_the_transformers_collator():
-    from tokenizers import Tokenizer, models, pre_tokenizers
-
-    words = ["[PAD]", "[UNK]", "a", "b", "c"]
-    backend = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="[UNK]"))
-    backend.pre_tokenizer = pre_tokenizers.Whitespace()
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=backend, pad_token="[PAD]", unk_token="[UNK]")
-    texts = ["a", "a b c a b", "c c", "b a c", "a a a a a a a", "b"]
-    examples = [tokenizer(text) for text in texts]
-    lengths = [len(e["input_ids"]) for e in examples]
-    for pad_to in (None, 8):
-        collate = DataCollatorWithPadding(tokenizer, padding="max_length" if pad_to else True, max_length=pad_to)
-        positions = sum(collate(examples[i : i + 4])["input_ids"].numel() for i in range(0, len(examples), 4))
-        assert padded_positions(lengths, batch_size=4, pad_to=pad_to) == positions
-    assert padded_positions(lengths, 4) == 4 * 5 + 2 * 7  # batches [1, 5, 2, 3] and [7, 1]
-
-
-def test_padded_positions_errors():
-    with pytest.raises(ValueError, match="batch_size: expected 1 or more, got 0"):
-        padded_positions([3], 0)
-    with pytest.raises(ValueError, match="lengths: expected at least one sequence"):
-        padded_positions([], 2)
-    with pytest.raises(ValueError, match="pad_to=4 \\(truncate first\\), got 9"):
-        padded_positions([3, 9], 2, pad_to=4)
