@@ -1,12 +1,17 @@
-# Two commands for readers: `make book` and `make test`. Each creates (or reuses) the virtual environment.
+# Two commands for readers: `make book` and `make test`. Each creates (or reuses) the virtual environment and the
+# npm packages of package.json (MathJax and mermaid-cli, served by / rendered into the website so it works offline).
 VENV  ?= .venv
 PY    := $(VENV)/bin/python
 TORCH ?= torch==2.13.0
 STAMP := $(VENV)/.lmtutorial-installed
+NPM_STAMP := node_modules/.lmtutorial-installed
+PORT  ?= 8000
 export LMTUTORIAL_SHARED ?= $(if $(wildcard ../shared),$(abspath ../shared),)
 export PYTHONUNBUFFERED := 1
+# mermaid-cli renders diagrams in the system Chromium; puppeteer must not download a browser of its own.
+export PUPPETEER_SKIP_DOWNLOAD := 1
 
-.PHONY: book test notebooks clean
+.PHONY: book test serve notebooks clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -14,15 +19,26 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --editable ".[book,test]"
 	touch $@
 
-book: $(STAMP)  ## Build the website with every notebook executed; warnings are errors.
-	$(VENV)/bin/jupyter-book build . -W --keep-going
-	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
+$(NPM_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "make needs Node.js and npm: the website's MathJax and mermaid-cli are npm packages" >&2; exit 1; }
+	npm ci --no-audit --no-fund
+	touch $@
 
-test: $(STAMP)  ## Unit tests plus nbval over every chapter notebook.
+# A failed build forgets Sphinx's saved environment, so the next build reads every page again and reports every
+# warning again (an incremental build only re-reads changed pages; notebooks still come from the execution cache).
+book: $(STAMP) $(NPM_STAMP)  ## Build the website with every notebook executed; warnings are errors.
+	$(VENV)/bin/jupyter-book build . -W --keep-going || { rm -f _build/.doctrees/environment.pickle; exit 1; }
+	@echo "The book is at file://$(CURDIR)/_build/html/index.html (or run: make serve)"
+
+test: book  ## Build the book (warnings are errors), then unit tests, nbval over every chapter, site and browser tests.
 	$(PY) -m pytest
+
+serve: book  ## Serve the built website at http://127.0.0.1:$(PORT)/ (Ctrl-C stops it).
+	@echo "Serving the book at http://127.0.0.1:$(PORT)/"
+	$(PY) -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
 
 notebooks: $(STAMP)  ## Regenerate every paired .ipynb from its MyST .md (one way, stable cell ids).
 	$(VENV)/bin/jupytext --to ipynb --update book/ch*.md
 
 clean:
-	rm -rf _build
+	rm -rf _build test-artifacts
