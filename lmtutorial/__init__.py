@@ -18,6 +18,8 @@ from .lstm import LSTMGates, lstm_gates, lstm_step, lstm_step_article
 from .optim import Adam
 from .resources import profile, shared_dir, shared_path
 from .rnn import rnn_step
+from .skipgram import SkipGram, train_skipgram
 from .vectors import cosine_similarity
+from .vectors import nearest_neighbours
 
 __version__ = "0.1.0"

@@ -1,9 +1,11 @@
-"""Word vectors: cosine similarity.
+"""Word vectors: cosine similarity, and the nearest neighbours of a word under it.
 
     cos(a, b) = a·b / (‖a‖ ‖b‖)
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import torch
 
@@ -28,3 +30,24 @@ def cosine_similarity(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     if bool((norm_a == 0).any()) or bool((norm_b == 0).any()):
         raise ValueError("cosine_similarity: a zero vector has no direction; expected non-zero vectors")
     return (a * b).sum(dim=-1) / (norm_a * norm_b)
+
+
+def nearest_neighbours(word: str, vectors: torch.Tensor, words: Sequence[str], k: int = 10) -> list[tuple[str, float]]:
+    """The ``k`` words whose vectors have the largest cosine similarity with ``word``'s, most similar first.
+
+    ``vectors`` is a ``(vocab_size, dim)`` table whose row i belongs to ``words[i]`` (e.g. ``vocab.itos``).
+    The word itself is left out; ties keep the lower row first.
+    """
+    check_tensor("vectors", vectors)
+    if vectors.ndim != 2 or vectors.shape[0] != len(words):
+        raise ValueError(f"vectors: expected shape (len(words), dim) = ({len(words)}, dim), got {tuple(vectors.shape)}")
+    rows = {w: i for i, w in enumerate(words)}
+    if word not in rows:
+        raise ValueError(f"word: expected a word of the vocabulary ({len(words)} words), got {word!r}")
+    if not isinstance(k, int) or not 1 <= k <= len(words) - 1:
+        raise ValueError(f"k: expected 1..{len(words) - 1} (the other words of the vocabulary), got {k!r}")
+    row = rows[word]
+    similarity = cosine_similarity(vectors[row], vectors)
+    similarity[row] = -torch.inf
+    values, order = similarity.sort(descending=True, stable=True)
+    return [(words[i], value) for i, value in zip(order[:k].tolist(), values[:k].tolist())]

@@ -5,6 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from lmtutorial import cosine_similarity
+from lmtutorial.vectors import nearest_neighbours
 
 
 def test_article_example_is_0_9746():
@@ -43,3 +44,34 @@ def test_zero_vector_is_rejected():
 def test_non_tensor_is_rejected():
     with pytest.raises(TypeError, match="expected a torch.Tensor, got list"):
         cosine_similarity([1.0, 2.0], torch.ones(2))
+
+
+def test_nearest_neighbours_match_a_brute_force_search():
+    gen = torch.Generator().manual_seed(2)
+    vectors = torch.randn(50, 6, dtype=torch.float64, generator=gen)
+    words = [f"w{i}" for i in range(50)]
+    for query in (0, 17, 49):
+        scores = F.cosine_similarity(vectors[query][None], vectors, dim=-1)
+        scores[query] = -2.0
+        top = scores.topk(5)
+        expected = [(words[i], v) for v, i in zip(top.values.tolist(), top.indices.tolist())]
+        got = nearest_neighbours(words[query], vectors, words, k=5)
+        assert [w for w, _ in got] == [w for w, _ in expected]
+        assert [v for _, v in got] == pytest.approx([v for _, v in expected], abs=1e-12)
+
+
+def test_nearest_neighbours_leave_the_word_out_and_sort():
+    vectors = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 0.1], [-1.0, 0.0]])
+    got = nearest_neighbours("a", vectors, ["a", "b", "c", "d"], k=3)
+    assert [w for w, _ in got] == ["c", "b", "d"]
+    assert got[1][1] == pytest.approx(0.0) and got[2][1] == pytest.approx(-1.0)
+
+
+def test_nearest_neighbours_errors():
+    vectors, words = torch.ones(3, 2), ["a", "b", "c"]
+    with pytest.raises(ValueError, match=r"k: expected 1..2 \(the other words of the vocabulary\), got 3"):
+        nearest_neighbours("a", vectors, words, k=3)
+    with pytest.raises(ValueError, match=r"word: expected a word of the vocabulary \(3 words\), got 'z'"):
+        nearest_neighbours("z", vectors, words)
+    with pytest.raises(ValueError, match=r"vectors: expected shape \(len\(words\), dim\) = \(2, dim\), got \(3, 2\)"):
+        nearest_neighbours("a", vectors, words[:2], k=1)
