@@ -30,6 +30,12 @@ def test_toc_lists_chapters_in_article_order():
     assert toc_files()[-1] == "book/appendix_errata", "the errata appendix comes last, after the chapters"
 
 
+def test_every_chapter_file_is_in_the_toc():
+    files = sorted(f"book/{path.stem}" for path in (REPO / "book").glob("ch[0-9][0-9]_*.md"))
+    missing = [name for name in files if name not in chapter_files()]
+    assert not missing, f"chapter files missing from _toc.yml (so from the book): {missing}"
+
+
 @pytest.mark.parametrize("name", chapter_files())
 def test_chapter_number_on_the_page_is_the_article_section(name: str):
     html = (site_dir() / f"{name}.html").read_text(encoding="utf-8")

@@ -26,7 +26,7 @@ from builtsite import REPO, chapter_files, colab_url, site_dir, skip_or_fail, to
 ARTIFACTS = REPO / "test-artifacts" / "site"
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                   "--disable-quic", "--no-first-run", "--disable-sync", "--disable-dev-shm-usage"]
-LOCAL_SCHEMES = {"data", "blob", "about"}
+LOCAL_SCHEMES = {"data", "blob", "about", "file"}
 MERMAID_SOURCE = re.compile(r"^(?:```|:::)\{?mermaid\}?", re.MULTILINE)
 
 
@@ -202,3 +202,19 @@ def test_search_finds_a_chapter(browser, server):
         visit.close()
     assert any(f"{first}.html" in link for link in links), f"searching {query!r} did not find {first}: {links}"
     assert not visit.errors, f"search page: {visit.errors}"
+
+
+def test_chapter_renders_from_a_file_url(browser):
+    """Opened straight from disk (file://, what `make book` prints), math is still typeset by the site's MathJax."""
+    chapters = chapter_files()
+    if not chapters:
+        pytest.skip("no chapter in _toc.yml yet")
+    page_file = site_dir() / f"{chapters[0]}.html"
+    visit = Visit(browser, page_file.as_uri())
+    try:
+        wait_for_mathjax(visit.page)
+        state = visit.page.evaluate(PAGE_STATE)
+    finally:
+        visit.close()
+    assert all(math["typeset"] for math in state["math"]), f"{chapters[0]} from file://: math left untypeset"
+    assert not visit.errors, f"{chapters[0]} from file://: {visit.errors}"
