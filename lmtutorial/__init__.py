@@ -7,6 +7,7 @@ from .bleu import corpus_bleu, sentence_bleu
 from .compute import (
     bert_parameter_count,
     compute_optimal,
+    forward_flops_per_token,
     gpt2_parameter_count,
     model_state_bytes,
     saved_activation_bytes,

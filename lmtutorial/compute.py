@@ -13,6 +13,7 @@ Training cost rules of thumb:
 
     model states = N (weight + gradient + optimizer + master-copy bytes)    (Rajbhandari et al. 2020)
     C ≈ 6 N D    FLOPs to train N parameters on D tokens                     (Kaplan et al. 2020)
+    forward FLOPs per token ≈ 2 N + 4 L n_ctx H     (weights, plus attention over a context of n_ctx tokens)
     D_opt ≈ 20 N,  so  N_opt = √(C / (6 · 20))                                (Hoffmann et al. 2022)
 """
 
@@ -107,6 +108,19 @@ def training_flops(n_params: float, n_tokens: float) -> float:
     _positive("n_params", n_params)
     _positive("n_tokens", n_tokens)
     return 6.0 * n_params * n_tokens
+
+
+def forward_flops_per_token(n_params: float, n_layers: int, context: int, hidden: int) -> float:
+    """``2 N + 4 L n_ctx H``: FLOPs of one token's forward pass through an encoder attending to ``context`` tokens.
+
+    ``N`` counts the weights of the layers (not the embedding tables, which are looked up, not multiplied). Per layer,
+    the query of each token meets ``n_ctx`` keys (``2 n_ctx H`` FLOPs) and weighs ``n_ctx`` values (``2 n_ctx H``):
+    the term that makes attention's cost grow with the square of the sequence length.
+    """
+    _positive("n_params", n_params)
+    for name, value in (("n_layers", n_layers), ("context", context), ("hidden", hidden)):
+        _positive(name, value)
+    return 2.0 * n_params + 4.0 * n_layers * context * hidden
 
 
 def compute_optimal(flops: float, tokens_per_parameter: float = CHINCHILLA_TOKENS_PER_PARAMETER) -> tuple[float, float]:

@@ -16,6 +16,7 @@ from transformers import (
 from lmtutorial.compute import (
     bert_parameter_count,
     compute_optimal,
+    forward_flops_per_token,
     gpt2_parameter_count,
     model_state_bytes,
     saved_activation_bytes,
@@ -147,3 +148,21 @@ def test_compute_optimal_recovers_chinchilla():
         compute_optimal(-1.0)
     with pytest.raises(ValueError, match="n_tokens: expected a positive number"):
         training_flops(1e9, 0)
+
+
+@pytest.mark.parametrize("length", [64, 128, 512])
+def test_forward_flops_per_token_match_the_flop_counter_on_bert_base(length):
+    config = BertConfig()
+    with torch.device("meta"):
+        model = BertModel(config, add_pooling_layer=False)
+        ids = torch.zeros(1, length, dtype=torch.long)
+    with FlopCounterMode(display=False) as counter:
+        model(input_ids=ids)
+    layers = bert_parameter_count(config, pooler=False) - sum(p.numel() for p in model.embeddings.parameters())
+    predicted = forward_flops_per_token(layers, config.num_hidden_layers, length, config.hidden_size) * length
+    assert counter.get_total_flops() == pytest.approx(predicted, rel=2e-3)
+
+
+def test_forward_flops_per_token_rejects_a_zero_context():
+    with pytest.raises(ValueError, match="context: expected a positive number, got 0"):
+        forward_flops_per_token(1e6, 2, 0, 64)
