@@ -1,0 +1,219 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import datasets
+import pytest
+import torch
+from safetensors.torch import load_file
+from transformers import TrainerCallback, TrainingArguments
+
+from conftest import REPO, require_shared
+from lmtutorial.finetune import ARTICLE_TRAINING_ARGUMENTS, finetune, load_classifier, main, resolve_precision
+from lmtutorial.tiny_bert import tiny_bert, toy_reviews
+
+FAST = dict(epochs=3, max_length=64, head=16, max_tokens=512, learning_rate=3e-3, validation_fraction=0.1,
+            keep_checkpoints=3, disable_tqdm=True, eval_batch_size=64)
+OFFLINE = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+           "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Tiny models run fastest on one thread; several threads spin-wait when other processes share the cores."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> Path:
+    return tiny_bert(tmp_path_factory.mktemp("tiny") / "model", toy_reviews(500)["text"], vocab_size=300)
+
+
+@pytest.fixture(scope="module")
+def toy() -> dict:
+    return {"train": toy_reviews(240, seed=1), "test": toy_reviews(100, seed=2)}
+
+
+@pytest.fixture(scope="module")
+def parquet_folder(tmp_path_factory, toy) -> Path:
+    folder = tmp_path_factory.mktemp("parquet")
+    for split, data in toy.items():
+        data.to_parquet(folder / f"{split}.parquet")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def run(tiny, toy, tmp_path_factory) -> tuple[dict, Path]:
+    output = tmp_path_factory.mktemp("run")
+    return finetune(tiny, toy, output, **FAST), output
+
+
+def test_fine_tune_learns_and_reports(run):
+    results, output = run
+    assert results["test"]["accuracy"] > 0.8 and 0.0 <= results["test"]["f1"] <= 1.0
+    assert sum(map(sum, results["test"]["confusion_matrix"])) == results["data"]["test"] == 100
+    assert results["precision"] == "fp32" and results["hardware"]["device"] == "cpu"
+    assert results["versions"]["transformers"] and results["versions"]["torch"]
+    assert len(results["epochs"]) == 3 and all("train_seconds" in e for e in results["epochs"])
+    assert results["train_samples_per_second"] > 0 and results["timing_seconds"]["total"] > 0
+    assert json.loads((output / "results.json").read_text())["test"] == results["test"]
+    assert (output / "loss_curve.png").stat().st_size > 0 and (output / "confusion_matrix.png").stat().st_size > 0
+    assert (output / "model" / "config.json").is_file()
+
+
+def test_validation_comes_from_train_and_test_is_used_once(run):
+    results, _ = run
+    assert results["data"]["train"] + results["data"]["validation"] == 240
+    assert results["data"]["validation"] == 24
+    evaluations = [h for h in results["log_history"] if any(k.startswith("eval_") for k in h)]
+    assert len(evaluations) == 3 and not any(k.startswith("test_") for h in results["log_history"] for k in h)
+
+
+def test_a_checkpoint_after_each_epoch(run):
+    _, output = run
+    checkpoints = sorted(output.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
+    steps = [int(p.name.split("-")[1]) for p in checkpoints]
+    assert steps == [steps[0], 2 * steps[0], 3 * steps[0]]
+    assert all((c / "optimizer.pt").is_file() and (c / "trainer_state.json").is_file() for c in checkpoints)
+
+
+def test_bucketing_keeps_padding_low(run):
+    results, _ = run
+    assert results["data"]["train_padding_fraction"] < 0.15
+
+
+class Interrupt(TrainerCallback):
+    """Stop the run in the middle of epoch 2, after epoch 1's checkpoint was written."""
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if state.epoch > 1.5:
+            raise KeyboardInterrupt
+
+
+def test_resume_continues_with_nothing_lost(tiny, toy, tmp_path, run):
+    reference, reference_dir = run
+    with pytest.raises(KeyboardInterrupt):
+        finetune(tiny, toy, tmp_path, callbacks=[Interrupt()], **FAST)
+    assert len(list(tmp_path.glob("checkpoint-*"))) == 1  # epoch 1's; epoch 2 was cut short
+    resumed = finetune(tiny, toy, tmp_path, resume=True, **FAST)
+    assert resumed["resumed"] and resumed["test"] == reference["test"]
+    last = max(tmp_path.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
+    expected = load_file(reference_dir / last.name / "model.safetensors")
+    for name, tensor in load_file(last / "model.safetensors").items():
+        torch.testing.assert_close(tensor, expected[name], rtol=0, atol=1e-6, msg=name)
+
+
+def test_an_old_run_is_neither_mixed_in_nor_silently_deleted(tiny, toy, run):
+    _, output = run
+    with pytest.raises(FileExistsError, match="pass resume=True to continue that run or overwrite=True"):
+        finetune(tiny, toy, output, **FAST)
+
+
+def test_unknown_model_path(toy, tmp_path):
+    with pytest.raises(FileNotFoundError, match="model: expected a local folder or a Hugging Face Hub name"):
+        finetune(tmp_path / "no-such-model", toy, tmp_path / "out", **FAST)
+    with pytest.raises(FileNotFoundError, match="without config.json"):
+        finetune(tmp_path, toy, tmp_path / "out", **FAST)
+
+
+def test_unknown_hub_name_offline(monkeypatch):
+    import huggingface_hub.constants
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)  # never touch the network
+    with pytest.raises(FileNotFoundError, match="expected a local folder or a model the Hugging Face Hub can serve"):
+        load_classifier("lmtutorial/no-such-model-anywhere", 2)
+
+
+def test_dataset_without_text_or_label(tiny, toy, tmp_path):
+    renamed = {"train": toy["train"].rename_column("text", "review"), "test": toy["test"]}
+    with pytest.raises(ValueError, match="data\\['train'\\]: expected columns 'text' and 'label', got \\['review', 'label'\\]"):
+        finetune(tiny, renamed, tmp_path, **FAST)
+    folder = tmp_path / "parquet"
+    folder.mkdir()
+    for split in ("train", "test"):
+        toy[split].rename_column("label", "sentiment").to_parquet(folder / f"{split}.parquet")
+    with pytest.raises(ValueError, match="data\\['train'\\]: expected columns 'text' and 'label', got \\['text', 'sentiment'\\]"):
+        finetune(tiny, folder, tmp_path, **FAST)
+    with pytest.raises(ValueError, match="data: expected splits 'train' and 'test', got \\['train'\\]"):
+        finetune(tiny, {"train": toy["train"]}, tmp_path, **FAST)
+
+
+def test_labels_outside_num_labels(tiny, toy, tmp_path):
+    shifted = {"train": toy["train"].map(lambda e: {"label": e["label"] + 1}), "test": toy["test"]}
+    with pytest.raises(ValueError, match="expected integer labels in 0..1 \\(num_labels=2\\), got \\[2\\]"):
+        finetune(tiny, shifted, tmp_path, **FAST)
+
+
+def test_empty_dataset(tiny, toy, tmp_path):
+    empty = {"train": toy["train"], "test": toy["test"].select([])}
+    with pytest.raises(ValueError, match="data\\['test'\\]: expected at least one review, got an empty split"):
+        finetune(tiny, empty, tmp_path, **FAST)
+
+
+@pytest.mark.skipif(torch.cuda.is_available() and torch.cuda.get_device_capability()[0] >= 8,
+                    reason="this GPU supports bf16")
+def test_bf16_where_unsupported(tiny, toy, tmp_path):
+    with pytest.raises(ValueError, match="precision='bf16': expected a GPU with bfloat16 tensor cores"):
+        finetune(tiny, toy, tmp_path, precision="bf16", **FAST)
+    with pytest.raises(ValueError, match="precision: expected one of"):
+        resolve_precision("int8")
+    assert resolve_precision("auto", use_cpu=True) == "fp32"
+
+
+def test_the_articles_training_arguments_no_longer_construct():
+    with pytest.raises(TypeError, match="logging_dir"):
+        TrainingArguments(**ARTICLE_TRAINING_ARGUMENTS)
+    modern = TrainingArguments(**{k: v for k, v in ARTICLE_TRAINING_ARGUMENTS.items() if k != "logging_dir"})
+    assert modern.eval_strategy == "no" and not modern.bf16 and not modern.fp16
+
+
+def test_command_line_runs_from_parquet(tiny, parquet_folder, tmp_path):
+    results = main(["--model", str(tiny), "--data", str(parquet_folder), "--output-dir", str(tmp_path / "cli"),
+                    "--epochs", "1", "--max-length", "64", "--head", "16", "--max-tokens", "1024",
+                    "--train-size", "100", "--test-size", "40", "--results", str(tmp_path / "copy.json"), "--no-plots"])
+    assert results["data"]["source"].startswith("parquet files in") and results["data"]["test"] == 40
+    assert json.loads((tmp_path / "copy.json").read_text())["timing_seconds"]["process"] > 0
+    assert not (tmp_path / "cli" / "loss_curve.png").exists()
+
+
+def test_help_works_offline():
+    done = subprocess.run([sys.executable, "-m", "lmtutorial.finetune", "--help"], capture_output=True, text=True,
+                          env=OFFLINE, cwd=REPO, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "--resume" in done.stdout and "torchrun" in done.stdout
+
+
+def test_two_cpu_processes_with_torchrun(tiny, parquet_folder, tmp_path):
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "-m", "lmtutorial.finetune",
+               "--model", str(tiny), "--data", str(parquet_folder), "--output-dir", str(tmp_path), "--epochs", "1",
+               "--max-length", "64", "--head", "16", "--max-tokens", "1024", "--test-size", "40", "--cpu",
+               "--no-plots"]
+    done = subprocess.run(command, capture_output=True, text=True, env=OFFLINE, cwd=REPO, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["hardware"]["world_size"] == 2 and results["data"]["test"] == 40
+    assert sum(map(sum, results["test"]["confusion_matrix"])) == 40
+
+
+def test_minilm_stand_in_loads_with_a_new_head_and_fp32_weights():
+    folder = require_shared("models/all-MiniLM-L6-v2-bf16")
+    tokenizer, model = load_classifier(folder, 2)
+    assert model.config.hidden_size == 384 and model.config.num_hidden_layers == 6 and len(tokenizer) == 30522
+    assert next(model.parameters()).dtype == torch.float32
+    assert model.config._attn_implementation == "sdpa"
+
+
+def test_gpu_check_smoke_runs_end_to_end(tmp_path):
+    env = {**OFFLINE, "SMOKE_RESULTS": str(tmp_path), "PYTHON": sys.executable}
+    done = subprocess.run(["bash", "bench/gpu_check.sh", "--smoke"], capture_output=True, text=True, env=env,
+                          cwd=REPO, timeout=600)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    speed = json.loads((tmp_path / "bert_speed_smoke.json").read_text())
+    assert {r["name"] for r in speed["recipes"]} >= {"article", "lmtutorial"} and speed["smoke"]
+    assert json.loads((tmp_path / "finetune_smoke.json").read_text())["data"]["test"] == 64
