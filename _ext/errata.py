@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 
 from docutils import nodes
+from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
@@ -30,6 +31,7 @@ logger = logging.getLogger(__name__)
 CLASS = "erratum"
 TITLE_PREFIX = "Erratum:"
 NAME = re.compile(r"erratum-(\d+)-[a-z0-9]+(?:-[a-z0-9]+)*")
+LINKS = (addnodes.pending_xref, nodes.reference, nodes.target, nodes.footnote_reference, nodes.citation_reference)
 
 
 class errata_list(nodes.General, nodes.Element):
@@ -68,10 +70,21 @@ def _collect(app: Sphinx, doctree: nodes.document) -> None:
             logger.warning(f'erratum "{text}" needs ":name: erratum-<chapter-number>-<slug>", got {node["names"]}',
                            location=node)
             continue
-        found.append({"title": text.removeprefix(TITLE_PREFIX).strip(), "name": names[0], "id": node["ids"][0],
+        found.append({"title": _title_nodes(title), "name": names[0], "id": node["ids"][0],
                       "line": str(node.line or "")})
     if found:
         _errata(app.env)[docname] = found
+
+
+def _title_nodes(title: nodes.title) -> list[nodes.Node]:
+    """The box title without "Erratum:", as nodes (so math in a title is typeset in the list too)."""
+    container = nodes.inline("", "", *[child.deepcopy() for child in title.children])
+    for link in list(container.findall(lambda node: isinstance(node, LINKS))):
+        link.replace_self(nodes.Text(link.astext()))  # the list entry is a link itself: no links inside it
+    children = list(container.children)
+    if children and isinstance(children[0], nodes.Text):
+        children[0] = nodes.Text(children[0].astext().removeprefix(TITLE_PREFIX).lstrip())
+    return children
 
 
 def _check_chapter_numbers(app: Sphinx, env: BuildEnvironment) -> None:
@@ -147,7 +160,8 @@ def _resolve(app: Sphinx, doctree: nodes.document, fromdocname: str) -> None:
             for entry in errata[docname]:
                 item = nodes.list_item()
                 line = nodes.paragraph()
-                line += make_refnode(app.builder, fromdocname, docname, entry["id"], nodes.Text(entry["title"]))
+                label = nodes.inline("", "", *[child.deepcopy() for child in entry["title"]])
+                line += make_refnode(app.builder, fromdocname, docname, entry["id"], label)
                 item += line
                 items += item
             chapter += items
@@ -172,4 +186,4 @@ def setup(app: Sphinx) -> dict:
     app.connect("env-get-updated", _rewrite_lists)
     app.connect("env-check-consistency", _check_chapter_numbers)
     app.connect("doctree-resolved", _resolve)
-    return {"version": "1.0", "env_version": 1, "parallel_read_safe": True, "parallel_write_safe": True}
+    return {"version": "1.0", "env_version": 2, "parallel_read_safe": True, "parallel_write_safe": True}

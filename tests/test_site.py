@@ -46,6 +46,7 @@ class QuietHandler(SimpleHTTPRequestHandler):
 def server():
     """The built site over http on 127.0.0.1 (a random free port), served from a thread."""
     site = site_dir()
+    shutil.rmtree(ARTIFACTS, ignore_errors=True)
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(site)))
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
