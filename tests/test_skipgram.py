@@ -122,3 +122,10 @@ def test_bad_input_is_a_clear_error(sequences, kwargs, message):
 def test_bad_model_size():
     with pytest.raises(ValueError, match="expected vocab_size >= 2 and dim >= 1, got vocab_size=1, dim=4"):
         SkipGram(1, 4)
+
+
+def test_exported_from_the_top_level():
+    import lmtutorial
+
+    assert lmtutorial.SkipGram is SkipGram and lmtutorial.train_skipgram is train_skipgram
+    assert callable(lmtutorial.nearest_neighbours)
