@@ -16,6 +16,7 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+from transformers import BertConfig
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -29,12 +30,14 @@ from lmtutorial.bert_data import (  # noqa: E402
 from lmtutorial.data import load_imdb  # noqa: E402
 from lmtutorial.finetune_report import library_versions, write_json  # noqa: E402
 from lmtutorial.resources import shared_path  # noqa: E402
+from lmtutorial.throughput import encoder_training_flops  # noqa: E402
 
 BINS = list(range(0, 1537, 32))
 
 
 def summary(lengths: np.ndarray, batch_size: int, max_tokens: int) -> dict:
-    """Length statistics, and padding with fixed 512, random batches padded to their longest, and token-budget buckets."""
+    """Length statistics, bert-base training FLOPs of one epoch (real tokens, at most 512 per review), and padding with
+    fixed 512, random batches padded to their longest, and token-budget buckets."""
     capped = np.minimum(lengths, 512)
     random_batches = fixed_size_batches(len(capped), batch_size, seed=0)
     return {
@@ -45,6 +48,7 @@ def summary(lengths: np.ndarray, batch_size: int, max_tokens: int) -> dict:
         "max": int(lengths.max()),
         "share_over_512": float((lengths > 512).mean()),
         "real_tokens_capped_512": int(capped.sum()),
+        "training_flops_bert_base": encoder_training_flops(capped, BertConfig()),
         "padding_fraction": {
             "fixed_512": padding_fraction(capped, random_batches, pad_to=512),
             "dynamic_random_batches": padding_fraction(capped, random_batches),

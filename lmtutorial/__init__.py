@@ -16,10 +16,12 @@ from .compute import (
 from .extract import extract_label, find_scores
 from .losses import cross_entropy, log_softmax
 from .lstm import LSTMGates, lstm_gates, lstm_step, lstm_step_article
+from .metrics import accuracy, classification_scores, confusion_matrix, f1_per_class
 from .optim import Adam
 from .resources import profile, shared_dir, shared_path
 from .rnn import rnn_step
 from .skipgram import SkipGram, train_skipgram
+from .throughput import encoder_training_flops, model_flops_utilisation, peak_flops
 from .vectors import cosine_similarity
 from .vectors import nearest_neighbours
 

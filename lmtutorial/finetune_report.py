@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+RAW_FILES = "https://raw.githubusercontent.com/lmtutorial/lmtutorial/main/"
 LIBRARIES = ("torch", "transformers", "datasets", "accelerate", "tokenizers", "numpy", "lmtutorial")
 
 
@@ -41,7 +42,7 @@ def hardware() -> dict[str, object]:
                     memory_gib=round(torch.cuda.get_device_properties(index).total_memory / 2**30, 1),
                     cuda=torch.version.cuda)
     else:
-        info.update(device="cpu", name=platform.processor() or platform.machine(), count=1,
+        info.update(device="cpu", name=f"CPU ({platform.machine()}, {os.cpu_count()} cores)", count=1,
                     torch_threads=torch.get_num_threads())
     return info
 
@@ -82,6 +83,17 @@ def repo_path(relative: str) -> Path | None:
     return None
 
 
+def load_json(relative: str) -> dict:
+    """A JSON file of this repository: the local copy, else (installed without the repository, as on Colab) GitHub's."""
+    local = repo_path(relative)
+    if local is not None and local.is_file():
+        return json.loads(local.read_text(encoding="utf-8"))
+    import urllib.request
+
+    with urllib.request.urlopen(RAW_FILES + relative, timeout=30) as response:
+        return json.loads(response.read())
+
+
 def plot_loss_curve(results: dict, ax=None):
     """Training loss at each logging step and validation loss after each epoch, against the epoch."""
     ax = ax if ax is not None else _new_axes()
@@ -89,11 +101,11 @@ def plot_loss_curve(results: dict, ax=None):
     train = [(h["epoch"], h["loss"]) for h in history if "loss" in h]
     val = [(h["epoch"], h["eval_loss"]) for h in history if "eval_loss" in h]
     if train:
-        ax.plot(*zip(*train), label="training loss (mean of each logging interval)")
+        ax.plot(*zip(*train), label="training (mean per logging interval)")
     if val:
         ax.plot(*zip(*val), "o-", label="validation loss")
     ax.set(xlabel="epoch", ylabel="cross-entropy loss", title=f"{Path(results['model']).name}: loss")
-    ax.legend()
+    ax.legend(loc="upper right")
     return ax
 
 
