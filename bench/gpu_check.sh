@@ -9,13 +9,14 @@
 # On a machine that already has ../shared (or LMTUTORIAL_SHARED) and the Python packages, the plain command is enough.
 # A bare GPU machine gets the data and model from .gpu_carry/ (gunzipped to /tmp) and installs the carried wheels
 # (`datasets` and its two missing dependencies) into /tmp/site when `import datasets` fails.
-# Files also land in $OUT when that variable names a folder (the device tool copies them back).
+# Files also land in $OUT when that variable names a folder (the device tool copies them back): copy them into
+# bench/results/ of the repository and commit them; chapter 5 then shows them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$PWD
 MODE=${1:-gpu}
 export PYTHONPATH="$REPO${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
-export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=true
+export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 if [ -n "${PYTHON:-}" ]; then PY=$PYTHON; elif [ -x .venv/bin/python ]; then PY=.venv/bin/python; else PY=python3; fi
 MODEL_NAME=all-MiniLM-L6-v2-bf16
 CARRY=.gpu_carry
@@ -40,7 +41,7 @@ if [ -d "$CARRY/shared" ] && [ -z "${LMTUTORIAL_SHARED:-}" ] && [ ! -d ../shared
   SHARED=/tmp/lmtutorial-shared
   mkdir -p "$SHARED/data" "$SHARED/models/$MODEL_NAME"
   ln -sfn "$REPO/$CARRY/shared/data/imdb" "$SHARED/data/imdb"
-  cp "$CARRY/shared/models/$MODEL_NAME"/*.json "$CARRY/shared/models/$MODEL_NAME/vocab.txt" "$SHARED/models/$MODEL_NAME/"
+  cp -f "$CARRY/shared/models/$MODEL_NAME"/*.json "$CARRY/shared/models/$MODEL_NAME/vocab.txt" "$SHARED/models/$MODEL_NAME/"
   [ -f "$SHARED/models/$MODEL_NAME/model.safetensors" ] || \
     gunzip -c "$CARRY/shared/models/$MODEL_NAME/model.safetensors.gz" > "$SHARED/models/$MODEL_NAME/model.safetensors"
   export LMTUTORIAL_SHARED=$SHARED
