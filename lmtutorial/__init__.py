@@ -24,5 +24,13 @@ from .skipgram import SkipGram, train_skipgram
 from .throughput import encoder_training_flops, model_flops_utilisation, peak_flops
 from .vectors import cosine_similarity
 from .vectors import nearest_neighbours
+from .batching import batchify, lm_batches, lm_stream, pad_sequences
+from .evaluate import perplexity, stream_loss, unigram_perplexity
+from .language_model import LSTMLanguageModel, lm_loss
+from .layers import Embedding, OutputLayer, read_word_vectors, write_word_vectors
+from .lstm import LSTM, LSTMLayerFunction, lstm_cell_from_preactivation
+from .sampling import generate, next_token
+from .seq2seq import LSTMDecoder, LSTMEncoder, Seq2Seq, seq2seq_loss
+from .training import History, clip_grad_norm, load_checkpoint, plot_history, save_checkpoint, train
 
 __version__ = "0.1.0"

@@ -46,7 +46,16 @@ def lstm_gates(
     """One standard LSTM step, returning every gate as well as the new ``(h, c)``."""
     check_step_inputs(x, h, W_ih, W_hh, b_ih, b_hh, gates=4)
     check_shape("c", c, tuple(h.shape), "like h")
-    pre_i, pre_f, pre_g, pre_o = affine_pair(x, h, W_ih, W_hh, b_ih, b_hh).chunk(4, dim=-1)
+    return lstm_cell_from_preactivation(affine_pair(x, h, W_ih, W_hh, b_ih, b_hh), c)
+
+
+def lstm_cell_from_preactivation(pre: torch.Tensor, c: torch.Tensor) -> LSTMGates:
+    """The gate math of one standard LSTM step, given the stacked pre-activations (i, f, g, o).
+
+    ``pre`` is ``x W_ihᵀ + b_ih + h W_hhᵀ + b_hh`` of shape ``(..., 4 hidden_size)``; :func:`lstm_gates` computes
+    it for one step, :class:`LSTM` computes ``x W_ihᵀ`` for every time step in one product first.
+    """
+    pre_i, pre_f, pre_g, pre_o = pre.chunk(4, dim=-1)
     i, f, g, o = torch.sigmoid(pre_i), torch.sigmoid(pre_f), torch.tanh(pre_g), torch.sigmoid(pre_o)
     c_new = f * c + i * g
     return LSTMGates(i=i, f=f, g=g, o=o, c=c_new, h=o * torch.tanh(c_new))
@@ -100,3 +109,167 @@ def lstm_step_article(
     c_new = f * c + i * g
     o = torch.sigmoid(affine_pair(c_new, h, W_oc, W_oh, b_o, None))
     return LSTMGates(i=i, f=f, g=g, o=o, c=c_new, h=o * torch.tanh(c_new))
+
+
+class LSTMLayerFunction(torch.autograd.Function):
+    """One LSTM layer over a whole sequence, with backpropagation through time written out.
+
+    Forward: ``x W_ihᵀ + b_ih + b_hh`` for all T steps in one matrix product, then per step one ``h W_hhᵀ``
+    product and :func:`lstm_cell_from_preactivation`. Backward, from t = T-1 down to 0, with δh and δc the
+    gradients reaching the state (h_t, c_t) from the output and from step t+1::
+
+        δc_t  += δh_t ⊙ o_t ⊙ (1 - tanh² c_t)
+        δpre_t = [δc_t ⊙ g_t ⊙ i_t(1-i_t),  δc_t ⊙ c_{t-1} ⊙ f_t(1-f_t),  δc_t ⊙ i_t ⊙ (1-g_t²),
+                  δh_t ⊙ tanh c_t ⊙ o_t(1-o_t)]
+        δh_{t-1} = δpre_t W_hh,   δc_{t-1} = δc_t ⊙ f_t
+        ∂L/∂W_hh = Σ_t δpre_tᵀ h_{t-1},  ∂L/∂W_ih = Σ_t δpre_tᵀ x_t,  ∂L/∂b = Σ_t δpre_t,  ∂L/∂x_t = δpre_t W_ih
+
+    The sums over t are single matrix products after the loop. With a padding ``mask`` (T, B, 1), a masked step
+    keeps the state (h, c = h_{t-1}, c_{t-1}) and outputs zero, and its gradient passes straight through.
+    """
+
+    @staticmethod
+    def forward(ctx, x, h0, c0, W_ih, W_hh, b_ih, b_hh, mask):  # noqa: ANN001, ANN205 - autograd's signature
+        steps, batch = x.shape[0], x.shape[1]
+        projected = torch.addmm(b_ih + b_hh, x.reshape(steps * batch, -1), W_ih.t()).view(steps, batch, -1)
+        W_hh_t, h, c = W_hh.t(), h0, c0
+        hs, cs, outputs, gates = [h0], [c0], [], []
+        for t in range(steps):
+            step = lstm_cell_from_preactivation(torch.addmm(projected[t], h, W_hh_t), c)
+            if mask is None:
+                h, c = step.h, step.c
+                outputs.append(h)
+            else:
+                h, c = torch.where(mask[t], step.h, h), torch.where(mask[t], step.c, c)
+                outputs.append(step.h * mask[t])
+            hs.append(h)
+            cs.append(c)
+            gates.append(step)
+        i, f, g, o = (torch.stack([step[k] for step in gates]) for k in range(4))
+        ctx.save_for_backward(x, torch.stack(hs), torch.stack(cs), i, f, g, o, W_ih, W_hh, mask)
+        return torch.stack(outputs), h, c
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, d_output, d_h, d_c):  # noqa: ANN001, ANN205 - autograd's signature
+        x, hs, cs, i, f, g, o, W_ih, W_hh, mask = ctx.saved_tensors
+        steps, batch, hidden = i.shape
+        tanh_c = torch.tanh(cs[1:])
+        d_c_from_h = o * (1 - tanh_c * tanh_c)
+        local = torch.cat((g * i * (1 - i), cs[:-1] * f * (1 - f), i * (1 - g * g), tanh_c * o * (1 - o)), dim=-1)
+        keep = None if mask is None else mask.to(x.dtype)
+        d_pre = torch.empty_like(local)
+        d_h, d_c = d_h.clone(), d_c.clone()
+        for t in range(steps - 1, -1, -1):
+            d_h_new = d_h + d_output[t]
+            d_c_new = d_c
+            if keep is not None:
+                d_h_new, d_c_new = d_h_new * keep[t], d_c * keep[t]
+            d_c_new = torch.addcmul(d_c_new, d_h_new, d_c_from_h[t])
+            d_pre[t] = torch.cat((d_c_new, d_c_new, d_c_new, d_h_new), dim=-1) * local[t]
+            if keep is None:
+                d_h, d_c = d_pre[t] @ W_hh, d_c_new * f[t]
+            else:
+                carry = 1 - keep[t]
+                d_h, d_c = torch.addcmul(d_pre[t] @ W_hh, carry, d_h), torch.addcmul(d_c_new * f[t], carry, d_c)
+        flat = d_pre.view(steps * batch, 4 * hidden)
+        d_bias = flat.sum(0)
+        d_x = (flat @ W_ih).view_as(x)
+        d_W_ih = flat.t() @ x.reshape(steps * batch, -1)
+        d_W_hh = flat.t() @ hs[:-1].reshape(steps * batch, hidden)
+        return d_x, d_h, d_c, d_W_ih, d_W_hh, d_bias, d_bias.clone(), None
+
+
+class LSTM(torch.nn.Module):
+    """A multi-layer LSTM over whole sequences, with ``torch.nn.LSTM``'s arguments, parameters and outputs.
+
+    Layer k owns ``weight_ih_l{k}`` (4H × I, or 4H × H above the first layer), ``weight_hh_l{k}`` (4H × H),
+    ``bias_ih_l{k}`` and ``bias_hh_l{k}`` (4H), named as in torch so that a ``torch.nn.LSTM`` state dict loads
+    into it; each layer runs :class:`LSTMLayerFunction`. ``dropout`` applies to the outputs of every layer but the
+    last, in training mode, as in torch.
+
+    Padding: pass ``lengths`` (B,) or a boolean ``mask`` (laid out like the input's first two axes). At a padded
+    step the state is carried unchanged and the output is zero, so ``(h_n, c_n)`` is the state after each
+    sequence's last real step, exactly what ``torch.nn.utils.rnn.pack_padded_sequence`` gives.
+    """
+
+    def __init__(
+        self, input_size: int, hidden_size: int, num_layers: int = 1, batch_first: bool = False, dropout: float = 0.0
+    ) -> None:
+        super().__init__()
+        if min(input_size, hidden_size, num_layers) < 1:
+            raise ValueError(f"expected positive sizes, got input_size={input_size}, hidden_size={hidden_size}, "
+                             f"num_layers={num_layers}")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout: expected a probability in [0, 1), got {dropout}")
+        self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
+        self.batch_first, self.dropout = batch_first, dropout
+        for k in range(num_layers):
+            inputs = input_size if k == 0 else hidden_size
+            self.register_parameter(f"weight_ih_l{k}", torch.nn.Parameter(torch.empty(4 * hidden_size, inputs)))
+            self.register_parameter(f"weight_hh_l{k}", torch.nn.Parameter(torch.empty(4 * hidden_size, hidden_size)))
+            self.register_parameter(f"bias_ih_l{k}", torch.nn.Parameter(torch.empty(4 * hidden_size)))
+            self.register_parameter(f"bias_hh_l{k}", torch.nn.Parameter(torch.empty(4 * hidden_size)))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Every weight and bias uniform in ±1/√H, as torch initialises its LSTM."""
+        bound = self.hidden_size ** -0.5
+        for p in self.parameters():
+            torch.nn.init.uniform_(p, -bound, bound)
+
+    def layer_parameters(self, k: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(W_ih, W_hh, b_ih, b_hh)`` of layer ``k``."""
+        return tuple(getattr(self, f"{name}_l{k}") for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
+
+    def forward(
+        self,
+        input: torch.Tensor,
+        hx: tuple[torch.Tensor, torch.Tensor] | None = None,
+        lengths: torch.Tensor | None = None,
+        mask: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+        """Return ``output`` (every step's top-layer h, laid out like ``input``) and ``(h_n, c_n)`` (L, B, H)."""
+        layout = "(batch, seq_len, input_size)" if self.batch_first else "(seq_len, batch, input_size)"
+        check_shape("input", input, (None, None, self.input_size), layout)
+        if input.dtype != self.weight_ih_l0.dtype:
+            raise ValueError(f"input: expected dtype {self.weight_ih_l0.dtype} like the weights, got {input.dtype}")
+        x = input.transpose(0, 1) if self.batch_first else input  # (T, B, I) from here on
+        steps, batch = x.shape[0], x.shape[1]
+        step_mask = self._step_mask(lengths, mask, steps, batch)
+        if hx is None:
+            zeros = x.new_zeros(self.num_layers, batch, self.hidden_size)
+            hx = (zeros, zeros)
+        for name, state in zip(("h_0", "c_0"), hx):
+            check_shape(name, state, (self.num_layers, batch, self.hidden_size), "(num_layers, batch, hidden_size)")
+        h_n, c_n = [], []
+        for k in range(self.num_layers):
+            x, h, c = LSTMLayerFunction.apply(x, hx[0][k], hx[1][k], *self.layer_parameters(k), step_mask)
+            if self.dropout and self.training and k < self.num_layers - 1:
+                x = torch.nn.functional.dropout(x, self.dropout)
+            h_n.append(h)
+            c_n.append(c)
+        output = x.transpose(0, 1) if self.batch_first else x
+        return output, (torch.stack(h_n), torch.stack(c_n))
+
+    def _step_mask(
+        self, lengths: torch.Tensor | None, mask: torch.Tensor | None, steps: int, batch: int
+    ) -> torch.Tensor | None:
+        """A (T, B, 1) boolean mask of real (not padding) steps, or ``None`` when every step is real."""
+        if lengths is not None and mask is not None:
+            raise ValueError("expected lengths or mask, got both")
+        if lengths is not None:
+            lengths = torch.as_tensor(lengths)
+            check_shape("lengths", lengths, (batch,), "(batch,)")
+            if lengths.dtype.is_floating_point or int(lengths.min()) < 1 or int(lengths.max()) > steps:
+                raise ValueError(f"lengths: expected integers in [1, {steps}] (the padded length), "
+                                 f"got values from {lengths.min().item()} to {lengths.max().item()}")
+            mask = torch.arange(steps, device=lengths.device).unsqueeze(1) < lengths.unsqueeze(0)  # (T, B)
+            return mask.to(device=self.weight_hh_l0.device).unsqueeze(-1)
+        if mask is None:
+            return None
+        layout = (batch, steps) if self.batch_first else (steps, batch)
+        check_shape("mask", mask, layout, "(batch, seq_len)" if self.batch_first else "(seq_len, batch)")
+        if mask.dtype != torch.bool:
+            raise ValueError(f"mask: expected dtype torch.bool (True = real token), got {mask.dtype}")
+        return (mask.t() if self.batch_first else mask).unsqueeze(-1)

@@ -1,0 +1,72 @@
+"""A translation task with answers that can be checked: numbers written in digits → the same numbers in words.
+
+``4052`` (source tokens ``4 0 5 2``) → ``four thousand fifty two``. Both sides are short, the mapping is
+deterministic and compositional (thousands, hundreds, tens, the irregular teens), and the output is longer than
+the input and not aligned with it one to one, so a model must read the whole number before it can start.
+"""
+
+from __future__ import annotations
+
+import random
+
+import torch
+
+from .batching import pad_sequences
+from .text import SPECIALS, Vocabulary
+
+ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+        "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
+TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+MAX_NUMBER = 999_999
+SOURCE_VOCAB = Vocabulary([*SPECIALS, *"0123456789"])
+TARGET_VOCAB = Vocabulary([*SPECIALS, *ONES, *TENS[2:], "hundred", "thousand"])
+
+
+def number_to_words(n: int) -> list[str]:
+    """English words of 0 ≤ n ≤ 999,999, e.g. 4052 → ['four', 'thousand', 'fifty', 'two'] (no 'and')."""
+    if not 0 <= n <= MAX_NUMBER:
+        raise ValueError(f"n: expected 0..{MAX_NUMBER:,}, got {n}")
+    if n < 20:
+        return [ONES[n]]
+    if n < 100:
+        return [TENS[n // 10]] + ([ONES[n % 10]] if n % 10 else [])
+    if n < 1000:
+        return [ONES[n // 100], "hundred"] + (number_to_words(n % 100) if n % 100 else [])
+    return number_to_words(n // 1000) + ["thousand"] + (number_to_words(n % 1000) if n % 1000 else [])
+
+
+def sample_numbers(count: int, max_digits: int = 6, seed: int = 0, exclude: set[int] | frozenset = frozenset()
+                   ) -> list[int]:
+    """``count`` distinct numbers, not in ``exclude``; the digit count is uniform in 1 … ``max_digits``."""
+    if not 1 <= max_digits <= 6:
+        raise ValueError(f"max_digits: expected 1..6, got {max_digits}")
+    available = 10 ** max_digits - len(exclude)
+    if count > available // 2:
+        raise ValueError(f"count: expected at most {available // 2} numbers of up to {max_digits} digits, got {count}")
+    rng, picked = random.Random(seed), set()
+    while len(picked) < count:
+        digits = rng.randint(1, max_digits)
+        n = rng.randint(0 if digits == 1 else 10 ** (digits - 1), 10 ** digits - 1)
+        if n not in exclude:
+            picked.add(n)
+    order = sorted(picked)
+    rng.shuffle(order)
+    return order
+
+
+def number_batch(numbers: list[int]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``(src, src_lengths, previous, target)`` for :func:`lmtutorial.seq2seq.seq2seq_loss`: the digits, and the
+    words as decoder input (``<bos>`` w_1 …) and as target (w_1 … ``<eos>``), padded."""
+    src, src_lengths = pad_sequences([SOURCE_VOCAB.encode(" ".join(str(n))) for n in numbers], SOURCE_VOCAB.pad_id)
+    words = [TARGET_VOCAB.encode(" ".join(number_to_words(n))) for n in numbers]
+    previous, _ = pad_sequences([[TARGET_VOCAB.bos_id, *w] for w in words], TARGET_VOCAB.pad_id)
+    target, _ = pad_sequences([[*w, TARGET_VOCAB.eos_id] for w in words], TARGET_VOCAB.pad_id)
+    return src, src_lengths, previous, target
+
+
+def exact_match(predictions: list[list[int]], references: list[list[int]]) -> float:
+    """Fraction of predictions equal to their reference, token for token."""
+    if len(predictions) != len(references) or not references:
+        raise ValueError(f"expected as many predictions as references (at least one), got {len(predictions)} "
+                         f"and {len(references)}")
+    return sum(p == r for p, r in zip(predictions, references)) / len(references)
