@@ -232,7 +232,7 @@ def training_arguments(config: FinetuneConfig, precision: str, steps_per_epoch: 
         dataloader_num_workers=workers,
         dataloader_pin_memory=cuda,
         use_cpu=config.use_cpu,
-        ddp_backend="gloo" if multi_process and not torch.cuda.is_available() else None,
+        ddp_backend="gloo" if multi_process and not cuda else None,
         ddp_find_unused_parameters=False if multi_process else None,
         disable_tqdm=config.disable_tqdm,
     )

@@ -4,7 +4,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import datasets
 import pytest
 import torch
 from safetensors.torch import load_file
