@@ -216,3 +216,7 @@ def test_gpu_check_smoke_runs_end_to_end(tmp_path):
     speed = json.loads((tmp_path / "bert_speed_smoke.json").read_text())
     assert {r["name"] for r in speed["recipes"]} >= {"article", "lmtutorial"} and speed["smoke"]
     assert json.loads((tmp_path / "finetune_smoke.json").read_text())["data"]["test"] == 64
+    summary = json.loads((tmp_path / "gpu_check_summary_smoke.json").read_text())["runs"]
+    assert summary["not_run.json"] == {"missing": True}
+    assert summary["finetune_smoke.json"]["accuracy_goal_met"] is None  # a CPU cannot judge a GPU goal
+    assert summary["bert_speed_smoke.json"]["met"] is None
