@@ -35,23 +35,26 @@ def number_to_words(n: int) -> list[str]:
     return number_to_words(n // 1000) + ["thousand"] + (number_to_words(n % 1000) if n % 1000 else [])
 
 
-def sample_numbers(count: int, max_digits: int = 6, seed: int = 0, exclude: set[int] | frozenset = frozenset()
-                   ) -> list[int]:
-    """``count`` distinct numbers, not in ``exclude``; the digit count is uniform in 1 … ``max_digits``."""
-    if not 1 <= max_digits <= 6:
-        raise ValueError(f"max_digits: expected 1..6, got {max_digits}")
-    available = 10 ** max_digits - len(exclude)
-    if count > available // 2:
-        raise ValueError(f"count: expected at most {available // 2} numbers of up to {max_digits} digits, got {count}")
-    rng, picked = random.Random(seed), set()
-    while len(picked) < count:
-        digits = rng.randint(1, max_digits)
+def sample_numbers(count: int, seed: int = 0, min_digits: int = 1, max_digits: int = 6, distinct: bool = False,
+                   exclude: set[int] | frozenset = frozenset()) -> list[int]:
+    """``count`` random numbers not in ``exclude``: the digit count is uniform in ``min_digits`` … ``max_digits``,
+    then the number uniform among those with that many digits. ``distinct=True`` draws without repetition."""
+    if not 1 <= min_digits <= max_digits <= 6:
+        raise ValueError(f"expected 1 <= min_digits <= max_digits <= 6, got {min_digits} and {max_digits}")
+    smallest_pool = 10 if min_digits == 1 else 9 * 10 ** (min_digits - 1)
+    limit = smallest_pool * (max_digits - min_digits + 1) // 2  # about half the smallest pool is drawn at most
+    if distinct and count > limit:
+        raise ValueError(f"count: expected at most {limit} distinct numbers of {min_digits} to {max_digits} digits, "
+                         f"got {count}")
+    rng, numbers, seen = random.Random(seed), [], set()
+    while len(numbers) < count:
+        digits = rng.randint(min_digits, max_digits)
         n = rng.randint(0 if digits == 1 else 10 ** (digits - 1), 10 ** digits - 1)
-        if n not in exclude:
-            picked.add(n)
-    order = sorted(picked)
-    rng.shuffle(order)
-    return order
+        if n in exclude or (distinct and n in seen):
+            continue
+        numbers.append(n)
+        seen.add(n)
+    return numbers
 
 
 def number_batch(numbers: list[int]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -18,12 +18,15 @@ def test_number_to_words_range():
 
 
 def test_sample_numbers_distinct_and_excluding():
-    test = sample_numbers(100, 4, seed=1)
-    train = sample_numbers(500, 4, seed=2, exclude=set(test))
-    assert len(set(train)) == 500 and not set(train) & set(test)
-    assert sample_numbers(100, 4, seed=1) == test
-    with pytest.raises(ValueError, match="count: expected at most 5 numbers of up to 1 digits, got 6"):
-        sample_numbers(6, 1)
+    test = sample_numbers(100, seed=1, min_digits=3, distinct=True)
+    train = sample_numbers(2000, seed=2, exclude=set(test))
+    assert len(set(test)) == 100 and min(test) >= 100 and not set(train) & set(test)
+    assert sample_numbers(100, seed=1, min_digits=3, distinct=True) == test
+    assert {len(str(n)) for n in train} == {1, 2, 3, 4, 5, 6}
+    with pytest.raises(ValueError, match="count: expected at most 30 distinct numbers of 1 to 6 digits, got 31"):
+        sample_numbers(31, distinct=True)
+    with pytest.raises(ValueError, match="expected 1 <= min_digits <= max_digits <= 6, got 3 and 2"):
+        sample_numbers(6, min_digits=3, max_digits=2)
 
 
 def test_number_batch_layout():
