@@ -189,7 +189,7 @@ def test_help_works_offline():
 
 
 def test_two_cpu_processes_with_torchrun(tiny, parquet_folder, tmp_path):
-    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "-m", "lmtutorial.finetune",
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", "-m", "lmtutorial.finetune",
                "--model", str(tiny), "--data", str(parquet_folder), "--output-dir", str(tmp_path), "--epochs", "1",
                "--max-length", "64", "--head", "16", "--max-tokens", "1024", "--test-size", "40", "--cpu",
                "--no-plots"]
