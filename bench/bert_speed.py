@@ -1,4 +1,4 @@
-"""Speed of one IMDb training epoch of bert-base: the article's recipe against lmtutorial's, on the same GPU, in one run.
+"""Speed of one IMDb training epoch of bert-base: the article's recipe against lmtutorial's, same GPU, one run.
 
     python bench/bert_speed.py                 # GPU: writes bench/results/bert_speed_<gpu>.json
     python bench/bert_speed.py --smoke         # CPU, tiny model, a few steps: checks that the script runs end to end
@@ -35,10 +35,13 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from transformers import BertConfig, BertForSequenceClassification, Trainer, TrainerCallback, TrainingArguments  # noqa: E402
+from transformers import (BertConfig, BertForSequenceClassification, Trainer, TrainerCallback,  # noqa: E402
+                          TrainingArguments)
 
-from lmtutorial.bert_data import PadCollator, TokenBudgetBatchSampler, fixed_size_batches, padding_fraction  # noqa: E402
-from lmtutorial.finetune import ARTICLE_TRAINING_ARGUMENTS, BucketTrainer, EpochTimer, FinetuneConfig, training_arguments  # noqa: E402
+from lmtutorial.bert_data import (PadCollator, TokenBudgetBatchSampler, fixed_size_batches,  # noqa: E402
+                                  padding_fraction)
+from lmtutorial.finetune import (ARTICLE_TRAINING_ARGUMENTS, BucketTrainer, EpochTimer, FinetuneConfig,  # noqa: E402
+                                 training_arguments)
 from lmtutorial.finetune_report import hardware, library_versions, write_json  # noqa: E402
 from lmtutorial.throughput import encoder_training_flops, model_flops_utilisation, peak_flops  # noqa: E402
 
@@ -202,13 +205,16 @@ def slug(name: str) -> str:
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--smoke", action="store_true", help="tiny model, 128 reviews, a few steps (runs on a CPU)")
-    parser.add_argument("--size", choices=SIZES, default=None, help="model shape (default bert-base; tiny with --smoke)")
+    parser.add_argument("--size", choices=SIZES, default=None,
+                        help="model shape (default bert-base; tiny with --smoke)")
     parser.add_argument("--reviews", type=int, default=None, help="use this many training reviews (default: all)")
-    parser.add_argument("--steps", type=int, default=40, help="steps of each article recipe (the first quarter warms up)")
+    parser.add_argument("--steps", type=int, default=40,
+                        help="steps of each article recipe (the first quarter warms up)")
     parser.add_argument("--epochs", type=int, default=2, help="epochs of each lmtutorial recipe")
     parser.add_argument("--max-tokens", type=int, default=16384, help="token budget of lmtutorial's batches")
     parser.add_argument("--recipes", default="article,article-bf16,lmtutorial,lmtutorial-compile")
-    parser.add_argument("--tokenizer", default=None, help="BERT WordPiece tokenizer folder (default: MiniLM in shared/)")
+    parser.add_argument("--tokenizer", default=None,
+                        help="BERT WordPiece tokenizer folder (default: MiniLM in shared/)")
     parser.add_argument("--out", default=None, help="results JSON (default bench/results/bert_speed_<device>.json)")
     args = parser.parse_args(argv)
     if args.smoke:
@@ -232,7 +238,8 @@ def main(argv: list[str] | None = None) -> dict:
         "data": {"source": source, "reviews": len(data), "real_tokens_capped_512": int(capped.sum()),
                  "mean_length": float(full_lengths.mean()), "median_length": float(np.median(full_lengths)),
                  "share_over_512": float((full_lengths > 512).mean()),
-                 "padding_fraction_fixed_512": padding_fraction(capped, fixed_size_batches(len(capped), 16), pad_to=512)},
+                 "padding_fraction_fixed_512": padding_fraction(capped, fixed_size_batches(len(capped), 16),
+                                                                pad_to=512)},
         "useful_flops_per_epoch": useful_flops,
         "peak_flops_datasheet_bf16": peak,
         "matmul_flops_measured_bf16": matmul_flops(),
@@ -241,7 +248,8 @@ def main(argv: list[str] | None = None) -> dict:
         "recipes": [],
     }
     device = slug(str(info["name"])) if cuda else "cpu"
-    out = Path(args.out) if args.out else REPO / "bench" / "results" / f"bert_speed_{device}{'_smoke' if args.smoke else ''}.json"
+    default = REPO / "bench" / "results" / f"bert_speed_{device}{'_smoke' if args.smoke else ''}.json"
+    out = Path(args.out) if args.out else default
     wanted = args.recipes.split(",")
     warmup = max(1, args.steps // 4)
     with tempfile.TemporaryDirectory() as scratch:
@@ -253,9 +261,11 @@ def main(argv: list[str] | None = None) -> dict:
                                                                   "would measure nothing useful)"))
                 continue
             if name == "article":
-                recipe = article_recipe(name, data, config, bf16=False, steps=args.steps, warmup=warmup, workdir=workdir)
+                recipe = article_recipe(name, data, config, bf16=False, steps=args.steps, warmup=warmup,
+                                        workdir=workdir)
             elif name == "article-bf16":
-                recipe = article_recipe(name, data, config, bf16=True, steps=args.steps, warmup=warmup, workdir=workdir)
+                recipe = article_recipe(name, data, config, bf16=True, steps=args.steps, warmup=warmup,
+                                        workdir=workdir)
             elif name in ("lmtutorial", "lmtutorial-compile"):
                 recipe = lmtutorial_recipe(name, data, config, compile=name.endswith("compile"), epochs=args.epochs,
                                            max_tokens=args.max_tokens, workdir=workdir)

@@ -62,7 +62,8 @@ def summary(lengths: np.ndarray, batch_size: int, max_tokens: int) -> dict:
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--tokenizer", default=None, help="BERT WordPiece tokenizer folder (default: MiniLM in shared/)")
+    parser.add_argument("--tokenizer", default=None,
+                        help="BERT WordPiece tokenizer folder (default: MiniLM in shared/)")
     parser.add_argument("--batch-size", type=int, default=16, help="the article's per_device_train_batch_size")
     parser.add_argument("--max-tokens", type=int, default=16384, help="lmtutorial's token budget per batch")
     parser.add_argument("--out", default=str(REPO / "book" / "results" / "imdb_token_lengths.json"))

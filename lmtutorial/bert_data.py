@@ -48,7 +48,7 @@ def tokenize_reviews(
     clean: bool = True,
     batch_size: int = 1000,
 ) -> datasets.Dataset:
-    """Columns ``input_ids`` (with ``[CLS]``/``[SEP]``, at most ``max_length`` ids), ``label`` and ``length``; no padding.
+    """Columns ``input_ids`` (``[CLS]`` … ``[SEP]``, at most ``max_length`` ids), ``label`` and ``length``; no padding.
 
     ``truncation="head"`` keeps the first ``max_length - 2`` WordPiece tokens (the tokenizer's own truncation);
     ``"head+tail"`` keeps the first ``head`` and the last ``max_length - 2 - head`` (:func:`head_tail`).
@@ -90,7 +90,7 @@ def round_up(length: int, multiple_of: int) -> int:
 
 def token_budget_batches(lengths: Sequence[int], max_tokens: int, order: Sequence[int] | None = None,
                          multiple_of: int = 1) -> list[list[int]]:
-    """Cut ``order`` (default: longest first) into batches whose padded size ``len(batch) × longest`` stays ≤ ``max_tokens``."""
+    """Cut ``order`` (default: longest first) into batches of padded size ``len(batch) × longest`` ≤ ``max_tokens``."""
     lengths = np.asarray(lengths)
     if len(lengths) and round_up(int(lengths.max()), multiple_of) > max_tokens:
         raise ValueError(f"max_tokens: expected at least the longest example "
@@ -114,21 +114,22 @@ def token_budget_batches(lengths: Sequence[int], max_tokens: int, order: Sequenc
 
 
 def fixed_size_batches(n: int, batch_size: int, seed: int | None = 0) -> list[list[int]]:
-    """``n`` examples in batches of ``batch_size``, shuffled with ``seed`` (``None``: in order), as a plain loader does."""
+    """``n`` examples in batches of ``batch_size``, shuffled with ``seed`` (``None``: in order), like a plain loader."""
     order = np.arange(n) if seed is None else np.random.default_rng(seed).permutation(n)
     return [order[i:i + batch_size].tolist() for i in range(0, n, batch_size)]
 
 
 def padding_fraction(lengths: Sequence[int], batches: Sequence[Sequence[int]], pad_to: int | None = None,
                      multiple_of: int = 1) -> float:
-    """Share of padding positions when each batch is padded to its longest member (or to ``pad_to``, as the article does)."""
+    """Share of padding positions when each batch is padded to its longest member (or to ``pad_to``, as the article)."""
     lengths = np.asarray(lengths)
     real = padded = 0
     for batch in batches:
         members = lengths[list(batch)]
         width = pad_to if pad_to is not None else round_up(int(members.max()), multiple_of)
         if members.max() > width:
-            raise ValueError(f"pad_to: expected at least the longest sequence of every batch ({members.max()}), got {width}")
+            raise ValueError(f"pad_to: expected at least the longest sequence of every batch ({members.max()}), "
+                             f"got {width}")
         real += int(members.sum())
         padded += width * len(members)
     if padded == 0:

@@ -91,14 +91,15 @@ def resolve_precision(precision: str, use_cpu: bool = False) -> str:
         return "bf16" if bf16 else "fp16" if cuda else "fp32"
     if precision == "bf16" and not bf16:
         raise ValueError(f"precision='bf16': expected a GPU with bfloat16 tensor cores (compute capability 8.0 or "
-                         f"newer, e.g. A100, L4, H100), got {where}; use precision='auto' to pick what this machine supports")
+                         f"newer, e.g. A100, L4, H100), got {where}; use precision='auto' to pick what this machine "
+                         "supports")
     if precision == "fp16" and not cuda:
         raise ValueError("precision='fp16': expected a CUDA GPU, got a CPU; use precision='auto' (fp32 on a CPU)")
     return precision
 
 
 def check_split(name: str, data: datasets.Dataset, num_labels: int) -> None:
-    """One clear ``ValueError`` for a split without ``text``/``label`` columns, an empty split, or labels out of range."""
+    """One clear ``ValueError`` for a split without ``text``/``label`` columns, an empty split, labels out of range."""
     missing = [c for c in ("text", "label") if c not in data.column_names]
     if missing:
         raise ValueError(f"data[{name!r}]: expected columns 'text' and 'label', got {data.column_names}")
@@ -139,7 +140,8 @@ def load_classifier(name: str | os.PathLike, num_labels: int):
     path = Path(name).expanduser()
     if path.exists():
         if not (path / "config.json").is_file():
-            raise FileNotFoundError(f"model: expected a folder holding config.json and weights, got {path} without config.json")
+            raise FileNotFoundError(f"model: expected a folder holding config.json and weights, got {path} "
+                                    "without config.json")
         name = str(path)
     elif name.startswith((".", "/", "~")) or name.count("/") > 1:
         raise FileNotFoundError(f"model: expected a local folder or a Hugging Face Hub name such as "
@@ -200,7 +202,7 @@ def compute_metrics_for(num_labels: int):
 
 
 def training_arguments(config: FinetuneConfig, precision: str, steps_per_epoch: int, **overrides) -> TrainingArguments:
-    """The ``TrainingArguments`` of :func:`finetune` (every choice is explained in the book's chapter 5), ``overrides`` last."""
+    """The ``TrainingArguments`` of :func:`finetune` (each choice is explained in chapter 5); ``overrides`` win."""
     cuda = torch.cuda.is_available() and not config.use_cpu
     workers = config.num_workers if config.num_workers is not None else (2 if cuda else 0)
     total_steps = max(1, int(np.ceil(steps_per_epoch * config.epochs)))
@@ -379,7 +381,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[str, str | None, str, dic
         description="Fine-tune a BERT-family model on IMDb (or any parquet folder with text and label columns) "
                     "with transformers.Trainer: validation carved from train, test used once, dynamic padding with "
                     "token-budget length buckets, bf16 where supported, accuracy and F1, a results JSON and plots, "
-                    "a checkpoint per epoch and --resume. Several GPUs: torchrun --nproc_per_node N -m lmtutorial.finetune.")
+                    "a checkpoint per epoch and --resume. Several GPUs: "
+                    "torchrun --nproc_per_node N -m lmtutorial.finetune.")
     parser.add_argument("--model", default=defaults.model, help="Hub name or local folder with config.json")
     parser.add_argument("--data", default=None,
                         help="folder with train.parquet and test.parquet (default: a local IMDb copy, else the Hub)")

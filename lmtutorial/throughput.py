@@ -6,7 +6,8 @@ each of ``s`` tokens at :func:`~lmtutorial.compute.forward_flops_per_token` ``= 
 
 $$F(s) = 3 s (2N + 4 L s H) = \\underbrace{6 N s}_{\\text{weights}} + \\underbrace{12 L H s^2}_{\\text{attention}}$$
 
-Only real tokens count: padding is work the model does but not work the task needs, so ``MFU = F_total / (t × peak)`` falls when padding rises.
+Only real tokens count: padding is work the model does but not work the task needs, so
+``MFU = F_total / (t × peak)`` falls when padding rises.
 """
 
 from __future__ import annotations

@@ -132,7 +132,7 @@ def test_bucketing_cuts_padding():
 
 
 def test_padding_fraction_errors():
-    with pytest.raises(ValueError, match="pad_to: expected at least the longest sequence of every batch \\(9\\), got 4"):
+    with pytest.raises(ValueError, match="expected at least the longest sequence of every batch \\(9\\), got 4"):
         padding_fraction([3, 9], [[0, 1]], pad_to=4)
     with pytest.raises(ValueError, match="batches: expected at least one non-empty batch"):
         padding_fraction([3], [])
