@@ -27,8 +27,9 @@ $(NPM_STAMP): package.json package-lock.json
 # A failed build forgets Sphinx's saved environment, so the next build reads every page again and reports every
 # warning again (an incremental build only re-reads changed pages; notebooks still come from the execution cache).
 book: $(STAMP) $(NPM_STAMP)  ## Build the website with every notebook executed; warnings are errors.
-	$(VENV)/bin/jupyter-book build . -W --keep-going || { rm -f _build/.doctrees/environment.pickle; exit 1; }
-	@echo "The book is at file://$(CURDIR)/_build/html/index.html (or run: make serve)"
+	@start=$$(date +%s); \
+	$(VENV)/bin/jupyter-book build . -W --keep-going || { rm -f _build/.doctrees/environment.pickle; exit 1; }; \
+	echo "Built in $$(( $$(date +%s) - start )) s. The book is at file://$(CURDIR)/_build/html/index.html (or: make serve)"
 
 test: book  ## Build the book (warnings are errors), then unit tests, nbval over every chapter, site and browser tests.
 	$(PY) -m pytest
