@@ -11,22 +11,36 @@ export PYTHONUNBUFFERED := 1
 # mermaid-cli renders diagrams in the system Chromium; puppeteer must not download a browser of its own.
 export PUPPETEER_SKIP_DOWNLOAD := 1
 
-.PHONY: book test serve notebooks clean
+.PHONY: book test serve notebooks clean system
+
+# Chromium (diagrams are rendered in it at build time; the browser test drives it) and Node.js/npm (the site's
+# MathJax and mermaid-cli are npm packages). Installed with apt-get when missing and allowed (root on Debian/Ubuntu);
+# otherwise the message says what to install.
+define require
+	@command -v $(1) >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing $(2) with apt-get"; apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null; \
+	  else echo "make needs $(1): install $(2) (Debian/Ubuntu: sudo apt-get install $(2))" >&2; exit 1; fi; }
+endef
+
+system:
+	$(if $(CHROMIUM),,$(call require,chromium,chromium))
+	$(call require,npm,nodejs npm)
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet "$(TORCH)"
+	$(PY) -m pip install --quiet $(TORCH)
 	$(PY) -m pip install --quiet --editable ".[book,test]"
 	touch $@
 
-$(NPM_STAMP): package.json package-lock.json
-	@command -v npm >/dev/null || { echo "make needs Node.js and npm: the website's MathJax and mermaid-cli are npm packages" >&2; exit 1; }
+$(NPM_STAMP): package.json package-lock.json | system
 	npm ci --no-audit --no-fund
 	touch $@
 
 # A failed build forgets Sphinx's saved environment, so the next build reads every page again and reports every
 # warning again (an incremental build only re-reads changed pages; notebooks still come from the execution cache).
-book: $(STAMP) $(NPM_STAMP)  ## Build the website with every notebook executed; warnings are errors.
+book: system $(STAMP) $(NPM_STAMP)  ## Build the website with every notebook executed; warnings are errors.
 	@start=$$(date +%s); \
 	$(VENV)/bin/jupyter-book build . -W --keep-going || { rm -f _build/.doctrees/environment.pickle; exit 1; }; \
 	echo "Built in $$(( $$(date +%s) - start )) s. The book is at file://$(CURDIR)/_build/html/index.html (or: make serve)"

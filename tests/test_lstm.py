@@ -1,3 +1,5 @@
+import math
+
 import pytest
 import torch
 
@@ -79,3 +81,59 @@ def test_wrong_shapes_are_clear():
         lstm_step(torch.zeros(2, 3), torch.zeros(2, 4), torch.zeros(4), W_ih, W_hh)
     with pytest.raises(ValueError, match=r"x: expected shape \(input_size,\) = \(3,\), got \(2,\)"):
         lstm_step(torch.zeros(2), torch.zeros(4), torch.zeros(4), W_ih, W_hh)
+
+
+def scalar_sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def test_worked_example_of_chapter_4():
+    """One unit, every weight 1 and one bias of 1 per gate, h₀ = c₀ = 0, inputs 1, 2, 3 (the chapter's table)."""
+    ones = torch.ones(4, 1, dtype=torch.float64)
+    h = c = torch.zeros(1, dtype=torch.float64)
+    h_ref = c_ref = 0.0
+    for x in (1.0, 2.0, 3.0):
+        gates = lstm_gates(torch.tensor([x], dtype=torch.float64), h, c, ones, ones,
+                           torch.ones(4, dtype=torch.float64), None)
+        pre = h_ref + x + 1.0  # the same pre-activation for all four blocks
+        c_ref = scalar_sigmoid(pre) * c_ref + scalar_sigmoid(pre) * math.tanh(pre)
+        h_ref = scalar_sigmoid(pre) * math.tanh(c_ref)
+        assert gates.i.item() == pytest.approx(scalar_sigmoid(pre), abs=1e-12)
+        assert gates.g.item() == pytest.approx(math.tanh(pre), abs=1e-12)
+        assert (gates.c.item(), gates.h.item()) == pytest.approx((c_ref, h_ref), abs=1e-12)
+        if x == 1.0:  # step 1: σ(2) = 0.8808 and tanh(2) = 0.9640, so c₁ = i₁ g₁ (c₀ = 0)
+            assert (round(gates.i.item(), 4), round(gates.g.item(), 4)) == (0.8808, 0.964)
+            assert round(gates.c.item(), 4) == 0.8491
+        h, c = gates.h, gates.c
+    assert (round(c.item(), 4), round(h.item(), 4)) == (2.7785, 0.9851)  # the values chapter 4 prints
+
+
+def test_article_variant_worked_example_writes_the_cell_at_step_one():
+    """The article's cell with all weights and biases 1: C₁ = f₁ C₀ + i₁ C̄₁ = σ(2)² = 0.7758, not the article's 0."""
+    ones3 = torch.ones(3, 1, dtype=torch.float64)
+    one = torch.ones(1, 1, dtype=torch.float64)
+    h = c = torch.zeros(1, dtype=torch.float64)
+    h_ref = c_ref = 0.0
+    for x in (1.0, 2.0, 3.0):
+        step = lstm_step_article(torch.tensor([x], dtype=torch.float64), h, c, ones3, ones3,
+                                 torch.ones(3, dtype=torch.float64), None, one, one, torch.ones(1, dtype=torch.float64))
+        gate = scalar_sigmoid(h_ref + x + 1.0)  # i, f and the σ candidate share one pre-activation
+        c_ref = gate * c_ref + gate * gate
+        h_ref = scalar_sigmoid(c_ref + h_ref + 1.0) * math.tanh(c_ref)
+        assert (step.c.item(), step.h.item()) == pytest.approx((c_ref, h_ref), abs=1e-12)
+        if x == 1.0:
+            assert round(step.c.item(), 4) == 0.7758
+        h, c = step.h, step.c
+
+
+def test_article_variant_wrong_shapes_are_clear():
+    W_ih, W_hh = torch.zeros(12, 3), torch.zeros(12, 4)
+    x, h = torch.zeros(3), torch.zeros(4)
+    with pytest.raises(ValueError, match=r"W_oc: expected shape \(hidden_size, hidden_size\) = \(4, 4\), got \(4, 3\)"):
+        lstm_step_article(x, h, h, W_ih, W_hh, None, None, torch.zeros(4, 3), torch.zeros(4, 4))
+    with pytest.raises(ValueError, match=r"W_oh: expected shape \(hidden_size, hidden_size\) = \(4, 4\), got \(3, 4\)"):
+        lstm_step_article(x, h, h, W_ih, W_hh, None, None, torch.zeros(4, 4), torch.zeros(3, 4))
+    with pytest.raises(ValueError, match=r"b_o: expected shape \(hidden_size,\) = \(4,\), got \(5,\)"):
+        lstm_step_article(x, h, h, W_ih, W_hh, None, None, torch.zeros(4, 4), torch.zeros(4, 4), torch.zeros(5))
+    with pytest.raises(ValueError, match=r"W_ih: expected shape \(3\*hidden_size, input_size\)"):
+        lstm_step_article(x, h, h, torch.zeros(16, 3), W_hh, None, None, torch.zeros(4, 4), torch.zeros(4, 4))

@@ -28,5 +28,10 @@ def test_environment_matches_pyproject():
 def test_public_api_is_importable_from_the_top_level():
     import lmtutorial
 
-    for name in ("cosine_similarity", "rnn_step", "lstm_step", "lstm_step_article", "cross_entropy", "Adam"):
-        assert callable(getattr(lmtutorial, name)), name
+    names = (
+        "cosine_similarity", "rnn_step", "lstm_step", "lstm_step_article", "cross_entropy", "Adam",  # chapter 4
+        "Embedding", "LSTM", "LSTMEncoder", "LSTMDecoder", "OutputLayer", "Seq2Seq", "LSTMLanguageModel",  # chapter 3
+        "train", "perplexity", "generate",
+    )
+    missing = [name for name in names if not callable(getattr(lmtutorial, name, None))]
+    assert not missing, f"not importable from lmtutorial: {missing}"
