@@ -5,7 +5,8 @@ itself with LMTUTORIAL_PROFILE=full, so the numbers come from exactly the code o
 
     python bench/ch03_full.py [--out book/results/ch03_full.json]
 
-It takes about 25 minutes on one CPU thread (the chapter sets one thread).
+Its last run (recorded in book/results/ch03_full.json: page_seconds, hardware) took about 13 minutes (755 s) on a
+two-core x86_64 CPU with one torch thread (the chapter sets one thread).
 """
 
 from __future__ import annotations
