@@ -3,6 +3,7 @@
 Every formula the book works through lives here once; the chapters import it.
 """
 
+from .batching import batchify, lm_batches, lm_stream, pad_sequences
 from .bleu import corpus_bleu, sentence_bleu
 from .compute import (
     bert_parameter_count,
@@ -13,24 +14,29 @@ from .compute import (
     saved_activation_bytes,
     training_flops,
 )
+from .evaluate import perplexity, stream_loss, unigram_perplexity
 from .extract import extract_label, find_scores
+from .language_model import lm_loss, LSTMLanguageModel
+from .layers import Embedding, OutputLayer, read_word_vectors, write_word_vectors
 from .losses import cross_entropy, log_softmax
-from .lstm import LSTMGates, lstm_gates, lstm_step, lstm_step_article
+from .lstm import (
+    LSTM,
+    lstm_cell_from_preactivation,
+    lstm_gates,
+    lstm_step,
+    lstm_step_article,
+    LSTMGates,
+    LSTMLayerFunction,
+)
 from .metrics import accuracy, classification_scores, confusion_matrix, f1_per_class
 from .optim import Adam
 from .resources import profile, shared_dir, shared_path
 from .rnn import rnn_step
-from .skipgram import SkipGram, train_skipgram
-from .throughput import encoder_training_flops, model_flops_utilisation, peak_flops
-from .vectors import cosine_similarity
-from .vectors import nearest_neighbours
-from .batching import batchify, lm_batches, lm_stream, pad_sequences
-from .evaluate import perplexity, stream_loss, unigram_perplexity
-from .language_model import LSTMLanguageModel, lm_loss
-from .layers import Embedding, OutputLayer, read_word_vectors, write_word_vectors
-from .lstm import LSTM, LSTMLayerFunction, lstm_cell_from_preactivation
 from .sampling import generate, next_token
 from .seq2seq import LSTMDecoder, LSTMEncoder, Seq2Seq, seq2seq_loss
-from .training import History, clip_grad_norm, load_checkpoint, plot_history, save_checkpoint, train
+from .skipgram import SkipGram, train_skipgram
+from .throughput import encoder_training_flops, model_flops_utilisation, peak_flops
+from .training import clip_grad_norm, History, load_checkpoint, plot_history, save_checkpoint, train
+from .vectors import cosine_similarity, nearest_neighbours
 
 __version__ = "0.1.0"
