@@ -113,9 +113,9 @@ def test_article_variant_worked_example_writes_the_cell_at_step_one():
     ones3 = torch.ones(3, 1, dtype=torch.float64)
     one = torch.ones(1, 1, dtype=torch.float64)
     h = c = torch.zeros(1, dtype=torch.float64)
+    bias, b_o = torch.ones(3, dtype=torch.float64), torch.ones(1, dtype=torch.float64)
     h_ref = c_ref = 0.0
     for x in (1.0, 2.0, 3.0):
-        bias, b_o = torch.ones(3, dtype=torch.float64), torch.ones(1, dtype=torch.float64)
         step = lstm_step_article(torch.tensor([x], dtype=torch.float64), h, c, ones3, ones3, bias, None, one, one, b_o)
         gate = scalar_sigmoid(h_ref + x + 1.0)  # i, f and the σ candidate share one pre-activation
         c_ref = gate * c_ref + gate * gate
