@@ -1,6 +1,6 @@
 """Speed of one IMDb training epoch of bert-base: the article's recipe against lmtutorial's, same GPU, one run.
 
-    python bench/bert_speed.py                 # GPU: writes bench/results/bert_speed_<gpu>.json
+    python bench/bert_speed.py                 # GPU: writes lmtutorial/results/bert_speed_<gpu>.json
     python bench/bert_speed.py --smoke         # CPU, tiny model, a few steps: checks that the script runs end to end
 
 The model is ``BertForSequenceClassification(BertConfig())`` (the bert-base shape) with random weights: speed does
@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--recipes", default="article,article-bf16,lmtutorial,lmtutorial-compile")
     parser.add_argument("--tokenizer", default=None,
                         help="BERT WordPiece tokenizer folder (default: MiniLM in shared/)")
-    parser.add_argument("--out", default=None, help="results JSON (default bench/results/bert_speed_<device>.json)")
+    parser.add_argument("--out", default=None, help="results JSON (default lmtutorial/results/bert_speed_<device>.json)")
     args = parser.parse_args(argv)
     if args.smoke:
         args.size = args.size or "tiny"

@@ -1,11 +1,11 @@
 """Run chapter 3 (book/ch03_algorithms.md) in the "full" size profile and store its results for the website.
 
-The chapter's last section shows book/results/ch03_full.json; this script makes that file by executing the chapter
+The chapter's last section shows lmtutorial/results/ch03_full.json; this script makes that file by executing the chapter
 itself with LMTUTORIAL_PROFILE=full, so the numbers come from exactly the code on the page:
 
-    python bench/ch03_full.py [--out book/results/ch03_full.json]
+    python bench/ch03_full.py [--out lmtutorial/results/ch03_full.json]
 
-Its last run (recorded in book/results/ch03_full.json: page_seconds, hardware) took about 13 minutes (755 s) on a
+Its last run (recorded in lmtutorial/results/ch03_full.json: page_seconds, hardware) took about 13 minutes (755 s) on a
 two-core x86_64 CPU with one torch thread (the chapter sets one thread).
 """
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Chapter 5's GPU measurements in one command: the MiniLM fine-tune on IMDb (accuracy and end-to-end time) and the
-# bert-base speed benchmark (article's recipe vs lmtutorial's), results JSONs and plots in bench/results/.
+# bert-base speed benchmark (article's recipe vs lmtutorial's), results JSONs and plots in lmtutorial/results/.
 #
 #   bash bench/gpu_check.sh --prepare   # here, with ../shared beside the repo: pack data, model and wheels into .gpu_carry/
 #   bash bench/gpu_check.sh             # on the GPU machine (the repo plus .gpu_carry/, about 57 MB)
@@ -10,7 +10,7 @@
 # A bare GPU machine gets the data and model from .gpu_carry/ (gunzipped to /tmp) and installs the carried wheels
 # (`datasets` and its two missing dependencies) into /tmp/site when `import datasets` fails.
 # Files also land in $OUT when that variable names a folder (the device tool copies them back): copy them into
-# bench/results/ of the repository and commit them; chapter 5 then shows them.
+# lmtutorial/results/ of the repository and commit them; chapter 5 then shows them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$PWD

@@ -1,6 +1,6 @@
 """Token lengths of all 25,000 IMDb training reviews and the padding each batching scheme wastes on them.
 
-    python bench/imdb_token_lengths.py        # writes book/results/imdb_token_lengths.json (about a minute on 2 cores)
+    python bench/imdb_token_lengths.py        # writes lmtutorial/results/imdb_token_lengths.json (about a minute on 2 cores)
 
 Chapter 5 computes the same statistics on a sample while it runs (CI has no minute to spare) and quotes this file
 for the full training split. Lengths are WordPiece tokens of the uncased BERT vocabulary (the MiniLM tokenizer in

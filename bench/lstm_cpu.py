@@ -1,7 +1,7 @@
 """Time lmtutorial.LSTM against torch.nn.LSTM on the CPU: forward and backward, at chapter 3's sizes.
 
 Both layers start from the same weights and see the same input; the runs alternate so that both meet the same
-machine load, and the median of many repeats is kept. Writes bench/results/lstm_cpu.json:
+machine load, and the median of many repeats is kept. Writes lmtutorial/results/lstm_cpu.json:
 
     python bench/lstm_cpu.py [--threads 1] [--repeats 30]
 """

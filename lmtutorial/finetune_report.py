@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 
-RAW_FILES = "https://raw.githubusercontent.com/lmtutorial/lmtutorial/main/"
 LIBRARIES = ("torch", "transformers", "datasets", "accelerate", "tokenizers", "numpy", "lmtutorial")
 
 
@@ -62,36 +61,6 @@ def write_json(path: str | os.PathLike, payload: dict) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(payload, indent=2, default=plain) + "\n", encoding="utf-8")
     return path
-
-
-def read_results(folder: str | os.PathLike, pattern: str = "*.json") -> list[dict]:
-    """Every results JSON in ``folder`` matching ``pattern``, oldest name first, each with its ``file`` name added."""
-    folder = Path(folder)
-    found = []
-    for path in sorted(folder.glob(pattern)) if folder.is_dir() else []:
-        payload = json.loads(path.read_text(encoding="utf-8"))
-        payload["file"] = path.name
-        found.append(payload)
-    return found
-
-
-def repo_path(relative: str) -> Path | None:
-    """``relative`` inside the lmtutorial repository this code runs from (``None`` when installed elsewhere)."""
-    for folder in (Path.cwd(), *Path.cwd().parents, Path(__file__).resolve().parents[1]):
-        if (folder / "_toc.yml").exists():
-            return folder / relative
-    return None
-
-
-def load_json(relative: str) -> dict:
-    """A JSON file of this repository: the local copy, else (installed without the repository, as on Colab) GitHub's."""
-    local = repo_path(relative)
-    if local is not None and local.is_file():
-        return json.loads(local.read_text(encoding="utf-8"))
-    import urllib.request
-
-    with urllib.request.urlopen(RAW_FILES + relative, timeout=30) as response:
-        return json.loads(response.read())
 
 
 def plot_loss_curve(results: dict, ax=None):

@@ -8,9 +8,6 @@ from conftest import REPO
 from lmtutorial.finetune_report import (
     hardware,
     library_versions,
-    load_json,
-    read_results,
-    repo_path,
     save_plots,
     write_json,
 )
@@ -37,20 +34,6 @@ def test_write_json_turns_numpy_into_plain_numbers(tmp_path):
     assert json.loads(path.read_text()) == {"a": 0.5, "m": [[1, 0], [0, 1]], "p": str(tmp_path)}
     with pytest.raises(TypeError, match="not JSON serialisable: object"):
         write_json(tmp_path / "bad.json", {"x": object()})
-
-
-def test_read_results_lists_files_with_their_names(tmp_path):
-    write_json(tmp_path / "b_2.json", {"n": 2})
-    write_json(tmp_path / "b_1.json", {"n": 1})
-    write_json(tmp_path / "other.json", {"n": 3})
-    assert read_results(tmp_path, "b_*.json") == [{"n": 1, "file": "b_1.json"}, {"n": 2, "file": "b_2.json"}]
-    assert read_results(tmp_path / "missing") == []
-
-
-def test_repository_files_are_found_and_read_without_the_network():
-    assert repo_path("_toc.yml") == REPO / "_toc.yml"
-    lengths = load_json("book/results/imdb_token_lengths.json")
-    assert lengths["raw_text"]["reviews"] == 25_000
 
 
 def test_plots_are_written(tmp_path):
