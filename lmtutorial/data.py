@@ -29,6 +29,41 @@ def imdb_parquet_dir(path: str | os.PathLike | None = None) -> Path | None:
     return shared_path("data/imdb")
 
 
+class IMDbUnavailable(RuntimeError):
+    """IMDb is neither on this machine nor reachable on the Hugging Face Hub."""
+
+
+def imdb_unavailable_message() -> str:
+    """The one line that tells a reader every way to provide IMDb."""
+    return (f"IMDb not found: expected train.parquet and test.parquet (columns text, label) in a folder named "
+            f"by LMTUTORIAL_IMDB, or in data/imdb/ of the folder named by LMTUTORIAL_SHARED (or the CLI's "
+            f"--data), or a reachable Hugging Face Hub to download {HUB_NAME!r}; got none of these")
+
+
+def hub_reachable(timeout: float = 3.0) -> bool:
+    """Whether the Hugging Face Hub can be asked for data: not switched off, and its host answers."""
+    import socket
+
+    if any(os.environ.get(v, "").lower() in ("1", "true") for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")):
+        return False
+    try:
+        socket.create_connection(("huggingface.co", 443), timeout=timeout).close()
+    except OSError:
+        return False
+    return True
+
+
+def require_imdb(path: str | os.PathLike | None = None) -> Path | None:
+    """The local IMDb folder, or ``None`` when the Hub will serve it; else one :class:`IMDbUnavailable` line.
+
+    Chapters call it in their first cell, so a reader without the data stops there with the way to get it.
+    """
+    folder = imdb_parquet_dir(path)
+    if folder is None and not hub_reachable():
+        raise IMDbUnavailable(imdb_unavailable_message())
+    return folder
+
+
 def load_imdb(split: str = "train", path: str | os.PathLike | None = None) -> datasets.Dataset:
     """One split of IMDb as a ``datasets.Dataset`` with columns ``text`` (str) and ``label`` (0 = neg, 1 = pos)."""
     if split not in SPLITS:
