@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import json
+import operator
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-
-from .data import clean_review
 
 TOKEN_PATTERN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[^\sa-z0-9]")
 PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<bos>", "<eos>"
 SPECIALS = (PAD, UNK, BOS, EOS)
 
 
+def clean_review(text: str) -> str:
+    """Replace the HTML line breaks (``<br />``) that IMDb reviews contain with spaces."""
+    return text.replace("<br />", " ").replace("<br/>", " ")
+
+
 def tokenize_words(text: str) -> list[str]:
     """Lower-case words (keeping contractions like ``don't``) and single punctuation marks."""
+    if not isinstance(text, str):
+        raise TypeError(f"text: expected a str, got {type(text).__name__}")
     return TOKEN_PATTERN.findall(clean_review(text).lower())
 
 
@@ -34,6 +40,9 @@ class Vocabulary:
     @classmethod
     def build(cls, texts: Iterable[str], max_size: int | None = None, min_freq: int = 1) -> "Vocabulary":
         """Count words in ``texts`` (the training split only) and keep the ``max_size`` most frequent."""
+        if isinstance(texts, str):
+            raise TypeError("texts: expected an iterable of texts such as a list of str, got a single str "
+                            "(it would be read character by character); pass [text]")
         counts = Counter(token for text in texts for token in tokenize_words(text))
         if not counts:
             raise ValueError("texts: expected some words to build a vocabulary from, got none")
@@ -73,8 +82,21 @@ class Vocabulary:
         return [self.bos_id] * add_bos + ids + [self.eos_id] * add_eos
 
     def decode(self, ids: Iterable[int], skip_specials: bool = True) -> str:
-        """Join the tokens of ``ids`` with spaces (special tokens dropped unless ``skip_specials=False``)."""
-        tokens = [self.itos[int(i)] for i in ids]
+        """Join the tokens of ``ids`` with spaces (special tokens dropped unless ``skip_specials=False``).
+
+        Each id must be an integer in ``0 .. len(self) - 1``; anything else raises one clear error.
+        """
+        tokens = []
+        for position, value in enumerate(ids):
+            try:
+                index = operator.index(value)
+            except TypeError:
+                raise TypeError(f"ids[{position}]: expected an integer token id, got {value!r} "
+                                f"({type(value).__name__})") from None
+            if not 0 <= index < len(self.itos):
+                raise ValueError(f"ids[{position}]: expected a token id in 0..{len(self.itos) - 1} "
+                                 f"(the vocabulary size is {len(self.itos)}), got {index}")
+            tokens.append(self.itos[index])
         if skip_specials:
             tokens = [t for t in tokens if t not in SPECIALS]
         return " ".join(tokens)

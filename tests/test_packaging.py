@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -31,7 +35,23 @@ def test_public_api_is_importable_from_the_top_level():
     names = (
         "cosine_similarity", "rnn_step", "lstm_step", "lstm_step_article", "cross_entropy", "Adam",  # chapter 4
         "Embedding", "LSTM", "LSTMEncoder", "LSTMDecoder", "OutputLayer", "Seq2Seq", "LSTMLanguageModel",  # chapter 3
-        "train", "perplexity", "generate",
+        "train", "perplexity", "generate", "Vocabulary", "load_imdb",
     )
     missing = [name for name in names if not callable(getattr(lmtutorial, name, None))]
     assert not missing, f"not importable from lmtutorial: {missing}"
+
+
+def test_import_lmtutorial_leaves_heavy_libraries_unloaded():
+    code = ("import lmtutorial, sys; "
+            "print([m for m in ('datasets', 'transformers', 'matplotlib') if m in sys.modules])")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_lazy_names_load_on_first_use_and_unknown_names_fail():
+    import lmtutorial
+    from lmtutorial.data import load_imdb
+
+    assert lmtutorial.load_imdb is load_imdb and "load_imdb" in dir(lmtutorial)
+    with pytest.raises(AttributeError, match="has no attribute 'no_such_name'"):
+        lmtutorial.no_such_name  # noqa: B018

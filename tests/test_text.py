@@ -1,6 +1,11 @@
-import pytest
+import subprocess
+import sys
 
-from lmtutorial.text import SPECIALS, Vocabulary, tokenize_words
+import numpy as np
+import pytest
+import torch
+
+from lmtutorial.text import SPECIALS, clean_review, tokenize_words, Vocabulary
 
 
 def test_tokenize_words_lowercases_and_splits_punctuation():
@@ -45,3 +50,40 @@ def test_bad_token_lists():
         Vocabulary(["a", "b"])
     with pytest.raises(ValueError, match="duplicates"):
         Vocabulary([*SPECIALS, "a", "a"])
+
+
+def test_clean_review_replaces_html_line_breaks():
+    assert clean_review("Great.<br /><br />Really.<br/>") == "Great.  Really. "
+
+
+@pytest.mark.parametrize("ids, error, message", [
+    ([-1], ValueError, r"ids\[0\]: expected a token id in 0\.\.6 \(the vocabulary size is 7\), got -1"),
+    ([4, 999], ValueError, r"ids\[1\]: expected a token id in 0\.\.6 .*got 999"),
+    ([4.0], TypeError, r"ids\[0\]: expected an integer token id, got 4\.0 \(float\)"),
+])
+def test_decode_rejects_ids_outside_the_vocabulary(ids, error, message):
+    vocab = Vocabulary.build(["a b c"])
+    with pytest.raises(error, match=message):
+        vocab.decode(ids)
+
+
+def test_decode_accepts_tensors_and_numpy_integers():
+    vocab = Vocabulary.build(["a b c"])
+    assert vocab.decode(torch.tensor([4, 5])) == vocab.decode(np.array([4, 5])) == "a b"
+
+
+def test_encode_of_a_non_string_is_a_clear_error():
+    vocab = Vocabulary.build(["hello"])
+    with pytest.raises(TypeError, match="text: expected a str, got NoneType"):
+        vocab.encode(None)
+
+
+def test_building_from_a_single_string_is_a_clear_error():
+    with pytest.raises(TypeError, match="texts: expected an iterable of texts .* got a single str"):
+        Vocabulary.build("a string")
+
+
+def test_importing_text_does_not_import_the_data_module():
+    code = "import lmtutorial.text, sys; print('lmtutorial.data' in sys.modules, 'datasets' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["False", "False"]
