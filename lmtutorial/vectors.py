@@ -12,11 +12,34 @@ import torch
 from ._checks import check_tensor
 
 
+def _scaled(name: str, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``x`` divided by its largest absolute entry along the last axis, and a mask of the zero vectors.
+
+    Cosine is scale-invariant, so the scaling changes no result; it keeps ‖x‖ from underflowing to 0 (a 1e-30
+    vector) or overflowing to inf (a 1e30 vector) in float32. Only an all-zero vector has no direction.
+    """
+    x = x.to(torch.promote_types(x.dtype, torch.float32))
+    finite = torch.isfinite(x)
+    if not bool(finite.all()):
+        nan = int(x.isnan().sum())
+        raise ValueError(f"{name}: expected finite values, got {nan} NaN and {int((~finite).sum()) - nan} "
+                         f"infinite entries")
+    scale = x.abs().amax(dim=-1, keepdim=True)
+    zero = scale.squeeze(-1) == 0
+    return x / scale.masked_fill(scale == 0, 1), zero
+
+
+def _cosine(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Cosine along the last axis of the scaled ``a`` and ``b`` (NaN where either is a zero vector)."""
+    return (a * b).sum(dim=-1) / (a.norm(dim=-1) * b.norm(dim=-1))
+
+
 def cosine_similarity(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Cosine of the angle between ``a`` and ``b`` along the last axis.
 
     ``a`` and ``b`` broadcast against each other like ``torch.nn.functional.cosine_similarity(a, b, dim=-1)``.
-    A zero vector has no direction, so it raises ``ValueError`` instead of returning a silent 0 or NaN.
+    A zero vector has no direction, so it raises ``ValueError`` instead of returning a silent 0 or NaN; so do NaN
+    and infinite entries. Any other vector, however small or large, has a direction and a cosine.
     """
     a, b = check_tensor("a", a), check_tensor("b", b)
     if a.ndim == 0 or b.ndim == 0:
@@ -25,18 +48,18 @@ def cosine_similarity(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         raise ValueError(
             f"cosine_similarity: expected vectors of the same length, got {a.shape[-1]} and {b.shape[-1]}"
         )
-    a, b = a.to(torch.promote_types(a.dtype, torch.float32)), b.to(torch.promote_types(b.dtype, torch.float32))
-    norm_a, norm_b = a.norm(dim=-1), b.norm(dim=-1)
-    if bool((norm_a == 0).any()) or bool((norm_b == 0).any()):
+    (a, a_zero), (b, b_zero) = _scaled("a", a), _scaled("b", b)
+    if bool(a_zero.any()) or bool(b_zero.any()):
         raise ValueError("cosine_similarity: a zero vector has no direction; expected non-zero vectors")
-    return (a * b).sum(dim=-1) / (norm_a * norm_b)
+    return _cosine(a, b)
 
 
 def nearest_neighbours(word: str, vectors: torch.Tensor, words: Sequence[str], k: int = 10) -> list[tuple[str, float]]:
     """The ``k`` words whose vectors have the largest cosine similarity with ``word``'s, most similar first.
 
     ``vectors`` is a ``(vocab_size, dim)`` table whose row i belongs to ``words[i]`` (e.g. ``vocab.itos``).
-    The word itself is left out; ties keep the lower row first.
+    The word itself is left out, and so are words whose vector is zero (such as a padding row): they have no
+    direction. Ties keep the lower row first.
     """
     check_tensor("vectors", vectors)
     if vectors.ndim != 2 or vectors.shape[0] != len(words):
@@ -47,7 +70,15 @@ def nearest_neighbours(word: str, vectors: torch.Tensor, words: Sequence[str], k
     if not isinstance(k, int) or not 1 <= k <= len(words) - 1:
         raise ValueError(f"k: expected 1..{len(words) - 1} (the other words of the vocabulary), got {k!r}")
     row = rows[word]
-    similarity = cosine_similarity(vectors[row], vectors)
+    table, zero = _scaled("vectors", vectors)
+    if bool(zero[row]):
+        raise ValueError(f"word: {word!r} has a zero vector (row {row}), which has no direction; "
+                         "expected a word with a non-zero vector")
+    candidates = len(words) - 1 - int(zero.sum())
+    if k > candidates:
+        raise ValueError(f"k: expected at most {candidates} (the other words with a non-zero vector; "
+                         f"{int(zero.sum())} rows are zero), got {k}")
+    similarity = _cosine(table[row], table).masked_fill(zero, -torch.inf)
     similarity[row] = -torch.inf
     values, order = similarity.sort(descending=True, stable=True)
     return [(words[i], value) for i, value in zip(order[:k].tolist(), values[:k].tolist())]

@@ -75,3 +75,35 @@ def test_nearest_neighbours_errors():
         nearest_neighbours("z", vectors, words)
     with pytest.raises(ValueError, match=r"vectors: expected shape \(len\(words\), dim\) = \(2, dim\), got \(3, 2\)"):
         nearest_neighbours("a", vectors, words[:2], k=1)
+
+
+@pytest.mark.parametrize("bad, message", [
+    (torch.tensor([1.0, math.nan]), "a: expected finite values, got 1 NaN and 0 infinite entries"),
+    (torch.tensor([math.inf, -math.inf]), "a: expected finite values, got 0 NaN and 2 infinite entries"),
+])
+def test_non_finite_input_is_a_clear_error(bad, message):
+    with pytest.raises(ValueError, match=message):
+        cosine_similarity(bad, torch.ones(2))
+
+
+@pytest.mark.parametrize("scale", [1e-30, 1e-40, 1e30])
+def test_tiny_and_huge_vectors_have_a_direction(scale):
+    a, b = torch.tensor([1.0, 2.0, 3.0]), torch.tensor([4.0, 5.0, 6.0])
+    expected = 32 / math.sqrt(14 * 77)
+    assert cosine_similarity(a * scale, b).item() == pytest.approx(expected, rel=1e-6)
+    assert cosine_similarity(a * scale, b * scale).item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_nearest_neighbours_skip_a_zero_padding_row():
+    vectors = torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 0.1]])
+    got = nearest_neighbours("a", vectors, ["<pad>", "a", "b", "c"], k=2)
+    assert [w for w, _ in got] == ["c", "b"]
+    with pytest.raises(ValueError, match=r"k: expected at most 2 \(the other words with a non-zero vector; 1 rows"):
+        nearest_neighbours("a", vectors, ["<pad>", "a", "b", "c"], k=3)
+    with pytest.raises(ValueError, match=r"word: '<pad>' has a zero vector \(row 0\)"):
+        nearest_neighbours("<pad>", vectors, ["<pad>", "a", "b", "c"], k=1)
+
+
+def test_nearest_neighbours_reject_non_finite_vectors():
+    with pytest.raises(ValueError, match="vectors: expected finite values, got 1 NaN"):
+        nearest_neighbours("a", torch.tensor([[1.0, 0.0], [math.nan, 1.0]]), ["a", "b"], k=1)
