@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import datasets
+if TYPE_CHECKING:  # ``datasets`` takes seconds to import: loaded by the functions that need it
+    import datasets
+    import pyarrow
 
 HUB_NAME = "stanfordnlp/imdb"
 SPLITS = ("train", "test")
@@ -64,39 +67,68 @@ def require_imdb(path: str | os.PathLike | None = None) -> Path | None:
     return folder
 
 
+def check_parquet(path: str | os.PathLike) -> int:
+    """The row count of a parquet file with ``text`` and ``label`` columns; one ``ValueError`` naming the file if not.
+
+    An unreadable (truncated, corrupt) file, missing columns and an empty file are caught here, before
+    ``datasets`` would report them as a generation error that names neither the file nor the cause.
+    """
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    try:
+        metadata = pq.read_metadata(path)
+        columns = metadata.schema.to_arrow_schema().names
+    except (OSError, ValueError) as error:  # pyarrow.ArrowInvalid is a ValueError
+        raise ValueError(f"{path}: expected a parquet file, got one that cannot be read, probably truncated or "
+                         f"corrupt ({type(error).__name__}: {error}); copy it again") from error
+    if "text" not in columns or "label" not in columns:
+        raise ValueError(f"{path}: expected columns 'text' and 'label', got {columns}")
+    if metadata.num_rows == 0:
+        raise ValueError(f"{path}: expected at least one review, got an empty file")
+    return metadata.num_rows
+
+
 def load_imdb(split: str = "train", path: str | os.PathLike | None = None) -> datasets.Dataset:
     """One split of IMDb as a ``datasets.Dataset`` with columns ``text`` (str) and ``label`` (0 = neg, 1 = pos)."""
+    import datasets
+
     if split not in SPLITS:
         raise ValueError(f"split: expected one of {SPLITS}, got {split!r}")
     folder = imdb_parquet_dir(path)
     if folder is not None:
+        check_parquet(folder / f"{split}.parquet")
         data = datasets.load_dataset("parquet", data_files={split: str(folder / f"{split}.parquet")}, split=split)
     else:
         try:
             data = datasets.load_dataset(HUB_NAME, split=split)
-        except Exception as error:  # noqa: BLE001 - re-raised with the two ways to fix it
-            raise RuntimeError(
-                f"Could not load IMDb: no local copy and the Hugging Face Hub failed ({type(error).__name__}: {error}). "
-                "Either connect to the Hub, or pass path=/folder (or set LMTUTORIAL_IMDB=/folder) holding "
-                "train.parquet and test.parquet with columns text and label."
-            ) from error
+        except Exception as error:  # noqa: BLE001 - re-raised with every way to fix it
+            raise IMDbUnavailable(f"{imdb_unavailable_message()} (the Hub failed: {type(error).__name__}: "
+                                  f"{error})") from error
     return data.select_columns(["text", "label"])
+
+
+def label_column(data: datasets.Dataset, name: str = "label") -> pyarrow.ChunkedArray:
+    """Column ``name`` of ``data`` as Arrow (selections and shuffles applied), without a Python object per row."""
+    return data.with_format("arrow")[name]
 
 
 def balanced_subset(data: datasets.Dataset, size: int, seed: int = 0) -> datasets.Dataset:
     """``size`` rows, half of each label (IMDb is balanced), shuffled with ``seed``."""
+    import numpy as np
+
     if size < 2 or size > len(data):
         raise ValueError(f"size: expected 2..{len(data)} rows, got {size}")
     shuffled = data.shuffle(seed=seed)
-    labels = shuffled["label"]
-    picked: list[int] = []
-    per_label = {label: size // 2 + (size % 2 if label == 1 else 0) for label in (0, 1)}
-    for index, label in enumerate(labels):
-        if per_label[label] > 0:
-            picked.append(index)
-            per_label[label] -= 1
-        if len(picked) == size:
-            break
+    labels = label_column(shuffled).to_numpy()
+    wanted = {0: size // 2, 1: size - size // 2}
+    picked = []
+    for label, count in wanted.items():
+        rows = np.flatnonzero(labels == label)
+        if len(rows) < count:
+            raise ValueError(f"size: expected at most {2 * len(rows)} rows for half of each label, got {size}: "
+                             f"label {label} has only {len(rows)} rows")
+        picked.extend(rows[:count].tolist())
     return shuffled.select(sorted(picked))
 
 

@@ -1,8 +1,15 @@
 import pandas as pd
 import pytest
 
-from conftest import require_shared
-from lmtutorial.data import balanced_subset, clean_review, imdb_parquet_dir, load_imdb
+from conftest import REPO, require_shared
+from lmtutorial.data import (
+    IMDbUnavailable,
+    balanced_subset,
+    clean_review,
+    imdb_parquet_dir,
+    imdb_unavailable_message,
+    load_imdb,
+)
 
 
 def write_parquet(folder, rows=6):
@@ -48,8 +55,10 @@ def test_no_local_copy_and_no_hub_says_how_to_fix(monkeypatch, tmp_path):
     monkeypatch.delenv("LMTUTORIAL_IMDB", raising=False)
     monkeypatch.setenv("LMTUTORIAL_SHARED", str(tmp_path / "nowhere"))
     monkeypatch.setattr(datasets, "load_dataset", hub_unreachable)
-    with pytest.raises(RuntimeError, match=r"Hub failed \(ConnectionError: Hub unreachable\).*LMTUTORIAL_IMDB=/folder"):
+    with pytest.raises(IMDbUnavailable) as raised:
         load_imdb("train")
+    assert str(raised.value).startswith(imdb_unavailable_message())
+    assert str(raised.value).endswith("(the Hub failed: ConnectionError: Hub unreachable)")
 
 
 def test_balanced_subset(tmp_path):
@@ -60,6 +69,40 @@ def test_balanced_subset(tmp_path):
     assert subset["text"] == balanced_subset(data, 8, seed=3)["text"]
     with pytest.raises(ValueError, match=r"size: expected 2..20 rows, got 21"):
         balanced_subset(data, 21)
+
+
+def test_balanced_subset_of_one_class_data_is_an_error(tmp_path):
+    import datasets
+
+    one_class = datasets.Dataset.from_dict({"text": ["a", "b", "c", "d"], "label": [0, 0, 0, 1]})
+    with pytest.raises(ValueError, match=r"size: expected at most 2 rows for half of each label, got 4: label 1 has "
+                                         r"only 1 rows"):
+        balanced_subset(one_class, 4)
+
+
+def test_empty_truncated_and_corrupt_parquet_name_the_file(tmp_path):
+    write_parquet(tmp_path)
+    empty = pd.DataFrame({"text": pd.Series([], dtype=str), "label": pd.Series([], dtype=int)})
+    empty.to_parquet(tmp_path / "train.parquet")
+    with pytest.raises(ValueError, match=f"{tmp_path / 'train.parquet'}: expected at least one review, got an empty"):
+        load_imdb("train", path=tmp_path)
+    whole = (tmp_path / "test.parquet").read_bytes()
+    (tmp_path / "test.parquet").write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(ValueError, match=f"{tmp_path / 'test.parquet'}: expected a parquet file, got one that cannot "
+                                         "be read, probably truncated or corrupt"):
+        load_imdb("test", path=tmp_path)
+    (tmp_path / "test.parquet").write_bytes(b"not a parquet file at all")
+    with pytest.raises(ValueError, match="probably truncated or corrupt"):
+        load_imdb("test", path=tmp_path)
+
+
+def test_importing_the_module_does_not_import_datasets():
+    import subprocess
+    import sys
+
+    code = "import sys, lmtutorial.data; print('datasets' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert done.stdout.strip() == "False", done.stderr
 
 
 def test_clean_review():
