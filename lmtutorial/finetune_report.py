@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
@@ -46,8 +47,24 @@ def hardware() -> dict[str, object]:
     return info
 
 
+def write_atomically(path: str | os.PathLike, write: Callable[[Path], object]) -> Path:
+    """``write(temporary)`` to a temporary name in ``path``'s folder, then rename it to ``path``.
+
+    A kill or a full disk in the middle leaves the earlier file (or none), never a half-written one.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return path
+
+
 def write_json(path: str | os.PathLike, payload: dict) -> Path:
-    """Write ``payload`` as indented JSON (NumPy scalars and arrays become plain numbers and lists)."""
+    """Write ``payload`` as indented JSON, atomically (NumPy scalars and arrays become plain numbers and lists)."""
     def plain(value):
         if isinstance(value, np.generic):
             return value.item()
@@ -57,10 +74,15 @@ def write_json(path: str | os.PathLike, payload: dict) -> Path:
             return str(value)
         raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(payload, indent=2, default=plain) + "\n", encoding="utf-8")
-    return path
+    text = json.dumps(payload, indent=2, default=plain) + "\n"
+
+    def write(temporary: Path) -> None:
+        with open(temporary, "w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+
+    return write_atomically(path, write)
 
 
 def plot_loss_curve(results: dict, ax=None):
@@ -93,16 +115,15 @@ def plot_confusion_matrix(results: dict, ax=None, labels: tuple[str, ...] = ("ne
 
 
 def save_plots(results: dict, folder: str | os.PathLike) -> list[Path]:
-    """``loss_curve.png`` and ``confusion_matrix.png`` in ``folder`` (no display needed)."""
+    """``loss_curve.png`` and ``confusion_matrix.png`` in ``folder``, each written atomically (no display needed)."""
     from matplotlib.figure import Figure
 
     paths = []
     for name, draw in (("loss_curve.png", plot_loss_curve), ("confusion_matrix.png", plot_confusion_matrix)):
         figure = Figure(figsize=(5, 4), layout="constrained")
         draw(results, figure.add_subplot())
-        path = Path(folder) / name
-        figure.savefig(path, dpi=100)
-        paths.append(path)
+        paths.append(write_atomically(Path(folder) / name,
+                                      lambda temporary: figure.savefig(temporary, dpi=100, format="png")))
     return paths
 
 

@@ -1,4 +1,6 @@
 import json
+import os
+from pathlib import Path
 
 import matplotlib
 import numpy as np
@@ -34,6 +36,34 @@ def test_write_json_turns_numpy_into_plain_numbers(tmp_path):
     assert json.loads(path.read_text()) == {"a": 0.5, "m": [[1, 0], [0, 1]], "p": str(tmp_path)}
     with pytest.raises(TypeError, match="not JSON serialisable: object"):
         write_json(tmp_path / "bad.json", {"x": object()})
+
+
+def test_a_failed_write_keeps_the_earlier_file(tmp_path, monkeypatch):
+    path = write_json(tmp_path / "r.json", {"run": 1})
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        write_json(path, {"run": 2})
+    assert json.loads(path.read_text()) == {"run": 1} and [p.name for p in tmp_path.iterdir()] == ["r.json"]
+
+
+def test_a_failed_plot_keeps_the_earlier_plot(tmp_path, monkeypatch):
+    from matplotlib.figure import Figure
+
+    first = save_plots(RESULTS, tmp_path)[0].read_bytes()
+
+    def disk_full(self, target, **kwargs):
+        Path(target).write_bytes(b"half a png")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Figure, "savefig", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        save_plots(RESULTS, tmp_path)
+    assert (tmp_path / "loss_curve.png").read_bytes() == first
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["confusion_matrix.png", "loss_curve.png"]
 
 
 def test_plots_are_written(tmp_path):
