@@ -48,9 +48,11 @@ def lm_batches(
 
 def batchify(stream: torch.Tensor, batch_size: int) -> torch.Tensor:
     """The stream as ``batch_size`` contiguous rows (batch_size, N); the last ``len % batch_size`` ids are dropped."""
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size: expected an integer >= 1, got {batch_size!r}")
     columns = len(stream) // batch_size
-    if batch_size < 1 or columns < 2:
-        raise ValueError(f"stream: expected at least {2 * max(batch_size, 1)} tokens for batch_size={batch_size}, "
+    if columns < 2:
+        raise ValueError(f"stream: expected at least {2 * batch_size} tokens for batch_size={batch_size}, "
                          f"got {len(stream)}")
     return stream[: batch_size * columns].view(batch_size, columns)
 

@@ -20,9 +20,11 @@ from .losses import cross_entropy
 def stream_loss(model: torch.nn.Module, stream: torch.Tensor, batch_size: int = 16, bptt: int = 64) -> float:
     """Mean next-token cross-entropy (nats) over ``stream``, read as ``batch_size`` rows in windows of ``bptt``
     tokens, each window starting from the state the previous one ended in."""
+    if not isinstance(bptt, int) or bptt < 1:
+        raise ValueError(f"bptt: expected an integer >= 1, got {bptt!r}")
+    rows = batchify(stream, batch_size)
     was_training = model.training
     model.eval()
-    rows = batchify(stream, batch_size)
     total, count, state = 0.0, 0, None
     for start in range(0, rows.shape[1] - 1, bptt):
         inputs = rows[:, start:start + bptt + 1]

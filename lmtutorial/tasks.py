@@ -46,6 +46,14 @@ def sample_numbers(count: int, seed: int = 0, min_digits: int = 1, max_digits: i
     if distinct and count > limit:
         raise ValueError(f"count: expected at most {limit} distinct numbers of {min_digits} to {max_digits} digits, "
                          f"got {count}")
+    low, high = (0 if min_digits == 1 else 10 ** (min_digits - 1)), 10 ** max_digits - 1
+    left = high - low + 1 - sum(1 for n in set(exclude) if isinstance(n, int) and low <= n <= high)
+    if count > 0 and left == 0:
+        raise ValueError(f"exclude: expected to leave some of the {high - low + 1:,} numbers of {min_digits} to "
+                         f"{max_digits} digits to draw from, got all of them excluded")
+    if distinct and count > left:
+        raise ValueError(f"count: expected at most {left} distinct numbers of {min_digits} to {max_digits} digits "
+                         f"outside exclude, got {count}")
     rng, numbers, seen = random.Random(seed), [], set()
     while len(numbers) < count:
         digits = rng.randint(min_digits, max_digits)

@@ -54,3 +54,9 @@ def test_pad_sequences():
     assert ids.tolist() == [[5, 6, 7], [8, 0, 0]] and lengths.tolist() == [3, 1]
     with pytest.raises(ValueError, match="expected a non-empty list of non-empty sequences"):
         pad_sequences([[1], []], 0)
+
+
+@pytest.mark.parametrize("batch_size", [0, -2, 2.5])
+def test_batchify_rejects_a_batch_size_below_one(batch_size):
+    with pytest.raises(ValueError, match=rf"batch_size: expected an integer >= 1, got {batch_size}"):
+        batchify(torch.arange(10), batch_size)

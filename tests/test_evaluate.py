@@ -31,3 +31,14 @@ def test_unigram_perplexity():
     assert unigram_perplexity(train, torch.tensor([0, 2]), vocab_size=3) == pytest.approx(expected)
     with pytest.raises(ValueError, match="expected non-empty train and held_out streams"):
         unigram_perplexity(train, torch.tensor([], dtype=torch.long), 3)
+
+
+@pytest.mark.parametrize("batch_size, bptt, message", [
+    (0, 5, "batch_size: expected an integer >= 1, got 0"),
+    (2, 0, "bptt: expected an integer >= 1, got 0"),
+])
+def test_bad_batch_size_or_bptt_is_clear_and_leaves_the_model_training(batch_size, bptt, message):
+    model = LSTMLanguageModel(30, 8, 8)
+    with pytest.raises(ValueError, match=message):
+        stream_loss(model, torch.randint(30, (40,)), batch_size=batch_size, bptt=bptt)
+    assert model.training

@@ -42,3 +42,11 @@ def test_exact_match():
     assert exact_match([[1, 2], [3]], [[1, 2], [4]]) == 0.5
     with pytest.raises(ValueError, match="expected as many predictions as references"):
         exact_match([[1]], [])
+
+
+def test_sample_numbers_with_an_exclude_covering_the_pool_is_a_clear_error():
+    with pytest.raises(ValueError, match="exclude: expected to leave some of the 10 numbers of 1 to 1 digits"):
+        sample_numbers(1, max_digits=1, exclude=set(range(10)))
+    with pytest.raises(ValueError, match="count: expected at most 2 distinct numbers of 1 to 1 digits outside"):
+        sample_numbers(3, max_digits=1, distinct=True, exclude=set(range(8)))
+    assert sorted(sample_numbers(2, max_digits=1, distinct=True, exclude=set(range(8)))) == [8, 9]
