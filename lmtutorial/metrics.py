@@ -18,7 +18,12 @@ import numpy as np
 
 def confusion_matrix(labels: Sequence[int], predictions: Sequence[int], num_labels: int) -> np.ndarray:
     """``C[t, p]``: how many examples of true class ``t`` were predicted as class ``p``."""
-    labels, predictions = np.asarray(labels, dtype=np.int64), np.asarray(predictions, dtype=np.int64)
+    arrays = {"labels": np.asarray(labels), "predictions": np.asarray(predictions)}
+    for name, values in arrays.items():
+        if values.size and values.dtype.kind not in "biu":
+            raise TypeError(f"{name}: expected integer class ids, got {values.dtype} values such as "
+                            f"{values.ravel()[:1].tolist()[0]!r}")
+    labels, predictions = (values.astype(np.int64) for values in arrays.values())
     if labels.shape != predictions.shape or labels.ndim != 1:
         raise ValueError(f"labels, predictions: expected two 1-D arrays of one length, got shapes "
                          f"{labels.shape} and {predictions.shape}")

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import torch
 
 from lmtutorial.metrics import accuracy, classification_scores, confusion_matrix, f1_per_class
 
@@ -44,3 +45,20 @@ def test_errors():
         confusion_matrix([0, 1], [0, 1, 1], 2)
     with pytest.raises(ValueError, match="matrix: expected at least one example"):
         accuracy(np.zeros((2, 2)))
+
+
+@pytest.mark.parametrize("labels, message", [
+    ([0.7, 1.0], r"labels: expected integer class ids, got float64 values such as 0\.7"),
+    (["0", "1"], r"labels: expected integer class ids, got <U1 values such as '0'"),
+])
+def test_non_integer_labels_are_not_truncated(labels, message):
+    with pytest.raises(TypeError, match=message):
+        confusion_matrix(labels, [0, 1], 2)
+    with pytest.raises(TypeError, match=message.replace("labels", "predictions")):
+        classification_scores([0, 1], labels)
+
+
+def test_integer_like_inputs_are_accepted():
+    expected = confusion_matrix([0, 1, 1], [0, 1, 0], 2)
+    assert (confusion_matrix(np.array([0, 1, 1], dtype=np.uint8), torch.tensor([0, 1, 0]), 2) == expected).all()
+    assert (confusion_matrix([False, True, True], [0, 1, 0], 2) == expected).all()
