@@ -13,21 +13,27 @@ Only real tokens count: padding is work the model does but not work the task nee
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Sequence
 
 import numpy as np
 
 from .compute import bert_parameter_count, forward_flops_per_token
 
-# Dense bf16 tensor-core peaks from the vendors' datasheets, FLOP/s (T4 has no bf16: its fp16 peak). Looked up by
-# substring in this order, so "A100" is found before "A10" and "L40S" before "L4".
+# Dense bf16 tensor-core peaks from the vendors' datasheets, FLOP/s: half the "with sparsity" figures (T4 has no
+# bf16: its fp16 peak). A key matches a device name when each of its words is a whole word of the name, and the
+# most specific key wins: "NVIDIA H100 PCIe" is the PCIe card, not the SXM one; "NVIDIA L40" is not the L4.
 PEAK_FLOPS = {
     "H200": 989.4e12,
+    "H200 NVL": 835.5e12,
     "H100": 989.4e12,
+    "H100 PCIe": 756.5e12,
+    "H100 NVL": 835.5e12,
     "A100": 312e12,
     "L40S": 362.05e12,
-    "A10": 125e12,
+    "L40": 181.05e12,
     "L4": 121e12,
+    "A10": 125e12,
     "T4": 65e12,
 }
 
@@ -50,12 +56,23 @@ def encoder_training_flops(lengths: Sequence[int], config: object) -> float:
                      for s, count in zip(values, counts)))
 
 
+def _words(name: str) -> set[str]:
+    return set(re.findall(r"[a-z0-9]+", name.lower()))
+
+
 def peak_flops(device_name: str) -> float | None:
-    """Datasheet dense bf16 peak of a GPU named like ``torch.cuda.get_device_name()``, or ``None`` if unknown."""
-    for key, value in PEAK_FLOPS.items():
-        if key.lower() in device_name.lower():
-            return value
-    return None
+    """Datasheet dense bf16 peak of a GPU named like ``torch.cuda.get_device_name()``, or ``None`` if unknown.
+
+    Names are matched word by word, never by substring, so an unlisted variant (``A10G``, ``GH200``) gets
+    ``None`` rather than the peak of another chip.
+    """
+    words = _words(device_name)
+    matches = [key for key in PEAK_FLOPS if _words(key) <= words]
+    if not matches:
+        return None
+    most = max(len(_words(key)) for key in matches)
+    best = [key for key in matches if len(_words(key)) == most]
+    return PEAK_FLOPS[best[0]] if len(best) == 1 else None
 
 
 def model_flops_utilisation(flops: float, seconds: float, peak: float | None) -> float | None:

@@ -44,9 +44,23 @@ def test_training_flops_are_additive_over_sequences():
 
 def test_peaks_are_looked_up_by_name():
     assert peak_flops("NVIDIA H200") == peak_flops("NVIDIA H100 80GB HBM3") == 989.4e12
-    assert peak_flops("NVIDIA A100-SXM4-80GB") == 312e12 and peak_flops("NVIDIA A10G") == 125e12
+    assert peak_flops("NVIDIA A100-SXM4-80GB") == peak_flops("NVIDIA A100 80GB PCIe") == 312e12
+    assert peak_flops("NVIDIA A10") == 125e12
     assert peak_flops("NVIDIA L40S") == 362.05e12 and peak_flops("NVIDIA L4") == 121e12
     assert peak_flops("Tesla T4") == 65e12 and peak_flops("x86_64") is None
+
+
+@pytest.mark.parametrize("name, peak", [
+    ("NVIDIA L40", 181.05e12),  # not the L4's 121e12
+    ("NVIDIA H100 PCIe", 756.5e12),  # not the SXM card's 989.4e12
+    ("NVIDIA H100 NVL", 835.5e12),
+    ("NVIDIA H200 NVL", 835.5e12),
+    ("NVIDIA A10G", None),  # no NVIDIA datasheet; not the A10's peak
+    ("NVIDIA GH200 480GB", None),  # not the H200's peak
+    ("NVIDIA T40", None),  # not the T4's peak
+])
+def test_peaks_match_whole_words_and_the_most_specific_variant(name, peak):
+    assert peak_flops(name) == peak
 
 
 def test_model_flops_utilisation():
