@@ -43,17 +43,22 @@ def _node_modules(app: Sphinx) -> Path:
 
 
 def _chromium() -> str:
-    """The browser that mermaid-cli drives: $PUPPETEER_EXECUTABLE_PATH, else a Chromium or Chrome on PATH."""
-    configured = os.environ.get("PUPPETEER_EXECUTABLE_PATH")
-    if configured:
-        return configured
+    """The browser that mermaid-cli drives: $CHROMIUM (as for the Makefile and the browser test), else
+    $PUPPETEER_EXECUTABLE_PATH, else a Chromium or Chrome on PATH."""
+    for variable in ("CHROMIUM", "PUPPETEER_EXECUTABLE_PATH"):
+        configured = os.environ.get(variable)
+        if configured:
+            found = shutil.which(configured)
+            if found is None:
+                raise ExtensionError(f"${variable}: expected an executable browser, got {configured!r}")
+            return found
     for name in CHROMIUM_CANDIDATES:
         found = shutil.which(name)
         if found:
             return found
     raise ExtensionError(
         "mermaid diagrams are rendered to SVG at build time in headless Chromium, but no browser was found: "
-        "install Chromium (Debian/Ubuntu: `apt-get install chromium`) or set PUPPETEER_EXECUTABLE_PATH"
+        "install Chromium (Debian/Ubuntu: `apt-get install chromium`) or set CHROMIUM=/path/to/chromium"
     )
 
 
