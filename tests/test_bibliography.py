@@ -70,3 +70,22 @@ def test_labels_disambiguate_equal_author_and_year():
     assert labels["devlin2019bert"] == "Devlin et al., 2019"
     touvron = sorted(label for label in labels.values() if label.startswith("Touvron et al., 2023"))
     assert touvron == ["Touvron et al., 2023a", "Touvron et al., 2023b"]
+
+
+def test_neurips_proceedings_are_named_for_their_year():
+    """The conference was NIPS until 2017 and NeurIPS from 2018: a citation uses the name its proceedings carry."""
+    wrong = []
+    for key, entry in parse_file(REPO / "references.bib").entries.items():
+        venue = entry.fields.get("booktitle", "") + entry.fields.get("journal", "")
+        year = int(entry.fields["year"])
+        if re.search(r"\bNeurIPS\b", venue) and year < 2018 or re.search(r"\bNIPS\b", venue) and year >= 2018:
+            wrong.append(f"{key} ({year}): {venue}")
+    assert not wrong, f"NIPS before 2018, NeurIPS from 2018: {wrong}"
+
+
+def test_preprints_that_were_published_are_cited_in_their_published_version():
+    published = {"magesh2025legal": "Journal of Empirical Legal Studies",
+                 "brynjolfsson2025genai": "The Quarterly Journal of Economics", "deepseek2025r1": "Nature"}
+    entries = parse_file(REPO / "references.bib").entries
+    cited = {key: entries[key].fields.get("journal", "") for key in published}
+    assert cited == published
