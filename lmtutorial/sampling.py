@@ -13,6 +13,7 @@ from __future__ import annotations
 import torch
 
 from .text import Vocabulary
+from .training import check_model_vocabulary
 
 
 def next_token(
@@ -46,7 +47,9 @@ def generate(
 ) -> str:
     """Continue ``prompt`` with up to ``max_new_tokens`` words from a language model ``model(ids, state) ->
     (logits, state)``; stops early at ``<eos>``. ``<pad>``, ``<unk>`` and ``<bos>`` are never produced.
-    Returns the continuation only."""
+    Returns the continuation only. ``vocab`` must be the model's own (see
+    :func:`~lmtutorial.training.check_model_vocabulary`)."""
+    check_model_vocabulary(model, vocab)
     ids = vocab.encode(prompt)
     if all(i == vocab.unk_id for i in ids):
         raise ValueError(f"prompt: every word of {prompt!r} is unknown to the vocabulary (<unk>); "
@@ -56,6 +59,9 @@ def generate(
     model.eval()
     banned = torch.tensor([vocab.pad_id, vocab.unk_id, vocab.bos_id])
     logits, state = model(torch.tensor([ids]))
+    if logits.shape[-1] != len(vocab):
+        model.train(was_training)
+        raise ValueError(f"vocab: expected {logits.shape[-1]} tokens (the model's output size), got {len(vocab)}")
     new: list[int] = []
     for _ in range(max_new_tokens):
         step_logits = logits[:, -1].index_fill(-1, banned, float("-inf"))

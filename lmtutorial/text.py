@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import operator
 import re
@@ -56,6 +57,11 @@ class Vocabulary:
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Vocabulary) and self.itos == other.itos
+
+    @property
+    def fingerprint(self) -> str:
+        """A short hash of the token list: two vocabularies share it only if every id means the same token."""
+        return hashlib.sha256(json.dumps(self.itos, ensure_ascii=False).encode("utf-8")).hexdigest()[:16]
 
     @property
     def pad_id(self) -> int:

@@ -10,10 +10,12 @@ it is given; ``train`` returns the :class:`History` of losses, not a new model.
 
 from __future__ import annotations
 
+import errno
 import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import torch
 from tqdm.auto import tqdm
@@ -47,6 +49,20 @@ def clip_grad_norm(parameters: Iterable[torch.Tensor], max_norm: float) -> float
     return norm.item()
 
 
+def check_model_vocabulary(model: torch.nn.Module, vocab: Vocabulary) -> None:
+    """Raise ``ValueError`` unless ``vocab`` fits ``model``: as many tokens as its ``config["vocab_size"]`` (when it
+    has one), and the same tokens as the vocabulary it was trained or loaded with (``model.vocab_fingerprint``,
+    set by :func:`train` and :func:`load_checkpoint`): with another vocabulary the same ids mean other words."""
+    config = getattr(model, "config", None)
+    size = config.get("vocab_size") if isinstance(config, dict) else None
+    if size is not None and size != len(vocab):
+        raise ValueError(f"vocab: expected {size} tokens (the model's vocab_size), got {len(vocab)}")
+    known = getattr(model, "vocab_fingerprint", None)
+    if known is not None and known != vocab.fingerprint:
+        raise ValueError(f"vocab: expected the vocabulary the model was trained with (fingerprint {known}), "
+                         f"got another one of {len(vocab)} tokens (fingerprint {vocab.fingerprint})")
+
+
 def train(
     model: torch.nn.Module,
     batches: Iterable[Batch] | Callable[[int], Iterable[Batch]],
@@ -67,10 +83,15 @@ def train(
     returning that epoch's batches) minimising ``batch_loss(model, batch)``.
 
     ``validate(model)`` (a held-out loss) runs after every epoch and every ``val_every`` steps. With a
-    ``checkpoint`` path, model, optimiser, ``vocab`` and history are saved there after every epoch.
+    ``checkpoint`` path, model, optimiser, ``vocab`` and history are saved there after every epoch, each time
+    replacing the previous file only once the new one is complete. With ``vocab``, the model records its
+    fingerprint (``model.vocab_fingerprint``), which later checks compare against.
     """
     if epochs < 1:
         raise ValueError(f"epochs: expected at least 1, got {epochs}")
+    if vocab is not None:
+        check_model_vocabulary(model, vocab)
+        model.vocab_fingerprint = vocab.fingerprint
     optimizer = optimizer if optimizer is not None else Adam(model.parameters(), lr=lr)
     history, start = History(), time.perf_counter()
 
@@ -109,14 +130,36 @@ def train(
 
 def save_checkpoint(path: str | os.PathLike, model: torch.nn.Module, optimizer: torch.optim.Optimizer | None = None,
                     vocab: Vocabulary | None = None, history: History | None = None) -> None:
-    """Save the model's parameters (and ``config`` if it has one), the optimiser state, vocabulary and history."""
-    torch.save({
+    """Save the model's parameters (and ``config`` if it has one), the optimiser state, vocabulary and history.
+
+    The file is written under a temporary name in the same folder, flushed to disk, then renamed to ``path``, so an
+    interrupted save leaves the previous checkpoint as it was. A full disk raises one ``OSError`` naming the folder.
+    """
+    if vocab is not None:
+        check_model_vocabulary(model, vocab)
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"checkpoint: expected an existing folder to save {path.name} in, got {path.parent}")
+    state = {
         "model": model.state_dict(),
         "config": getattr(model, "config", None),
         "optimizer": None if optimizer is None else optimizer.state_dict(),
         "vocab": None if vocab is None else vocab.itos,
         "history": None if history is None else asdict(history),
-    }, path)
+    }
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(temporary, "wb") as file:
+            torch.save(state, file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException as error:
+        temporary.unlink(missing_ok=True)
+        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise OSError(error.errno, f"no space left on the disk of {path.parent} to save {path.name}; the "
+                                       "previous checkpoint, if any, is unchanged") from None
+        raise
 
 
 def load_checkpoint(path: str | os.PathLike, model: torch.nn.Module, optimizer: torch.optim.Optimizer | None = None,
@@ -124,6 +167,8 @@ def load_checkpoint(path: str | os.PathLike, model: torch.nn.Module, optimizer: 
     """Load a checkpoint into ``model`` (and ``optimizer``); return its history.
 
     With ``vocab``, the checkpoint's vocabulary must be the same, token for token: ids mean nothing otherwise.
+    Either way the model records the fingerprint of the checkpoint's vocabulary (``model.vocab_fingerprint``), so
+    that :func:`~lmtutorial.sampling.generate` refuses another vocabulary of the same size later.
     """
     saved = torch.load(path, map_location="cpu", weights_only=True)
     if vocab is not None:
@@ -139,6 +184,8 @@ def load_checkpoint(path: str | os.PathLike, model: torch.nn.Module, optimizer: 
                 f"{stored[differ] if differ < len(stored) else None!r} vs "
                 f"{vocab.itos[differ] if differ < len(vocab) else None!r}")
     model.load_state_dict(saved["model"])
+    if saved["vocab"] is not None:
+        model.vocab_fingerprint = Vocabulary(saved["vocab"]).fingerprint
     if optimizer is not None and saved["optimizer"] is not None:
         optimizer.load_state_dict(saved["optimizer"])
     return None if saved["history"] is None else History(**saved["history"])

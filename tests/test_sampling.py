@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from lmtutorial import LSTMLanguageModel, generate, next_token
+from lmtutorial import generate, load_checkpoint, LSTMLanguageModel, next_token, save_checkpoint
 from lmtutorial.text import Vocabulary
 
 
@@ -51,3 +51,38 @@ def test_unknown_or_empty_prompts_are_clear_errors():
     long_prompt = " ".join(["film"] * 600)
     with pytest.raises(ValueError, match="ids: expected at most max_len=512 tokens per call, got 600"):
         generate(model, long_prompt, 5, vocab=vocab)
+
+
+class NoConfig(torch.nn.Module):
+    """A language model that does not say its vocabulary size."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, ids, state=None):
+        return self.model(ids, state)
+
+
+def test_a_model_vocabulary_larger_than_the_vocabulary_is_a_clear_error():
+    _, vocab = make_model()
+    bigger = LSTMLanguageModel(len(vocab) + 5, 8, 8)
+    with pytest.raises(ValueError, match=rf"vocab: expected {len(vocab) + 5} tokens \(the model's vocab_size\), "
+                                         rf"got {len(vocab)}"):
+        generate(bigger, "the film", 5, vocab=vocab)
+    wrapped = NoConfig(bigger)
+    with pytest.raises(ValueError, match=rf"vocab: expected {len(vocab) + 5} tokens \(the model's output size\)"):
+        generate(wrapped, "the film", 5, vocab=vocab)
+    assert wrapped.training
+
+
+def test_generate_refuses_another_vocabulary_of_the_same_size(tmp_path):
+    model, vocab = make_model()
+    save_checkpoint(tmp_path / "lm.pt", model, vocab=vocab)
+    restored = LSTMLanguageModel(len(vocab), 8, 8)
+    load_checkpoint(tmp_path / "lm.pt", restored)
+    shuffled = Vocabulary([*vocab.itos[:4], *reversed(vocab.itos[4:])])
+    assert generate(restored, "the film", 5, vocab=vocab, seed=1) == generate(model, "the film", 5, vocab=vocab,
+                                                                              seed=1)
+    with pytest.raises(ValueError, match="vocab: expected the vocabulary the model was trained with"):
+        generate(restored, "the film", 5, vocab=shuffled)

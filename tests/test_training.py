@@ -1,8 +1,15 @@
+import errno
+import io
+import os
+import re
+from pathlib import Path
+
 import pytest
 import torch
 
 from lmtutorial import (LSTMLanguageModel, clip_grad_norm, lm_batches, lm_loss, load_checkpoint, plot_history,
                         save_checkpoint, stream_loss, train)
+from lmtutorial.training import check_model_vocabulary
 from lmtutorial.optim import Adam
 from lmtutorial.text import Vocabulary
 
@@ -73,3 +80,69 @@ def test_checkpoint_round_trip_and_vocabulary_check(tmp_path):
     save_checkpoint(tmp_path / "plain.pt", model)
     with pytest.raises(ValueError, match="expected a vocabulary of 8 tokens in the checkpoint, got none"):
         load_checkpoint(tmp_path / "plain.pt", fresh, vocab=vocab)
+
+
+class Killed(BaseException):
+    """Stands for a kill that arrives while the checkpoint is being written."""
+
+
+def trained_checkpoint(tmp_path):
+    vocab = Vocabulary.build(["a good film", "a bad film"])
+    torch.manual_seed(3)
+    model = LSTMLanguageModel(len(vocab), 4, 4)
+    path = tmp_path / "lm.pt"
+    train(model, lm_batches(repeating_stream() % len(vocab), 4, 8), lm_loss, checkpoint=path, vocab=vocab,
+          progress=False)
+    return model, vocab, path
+
+
+def saving_part_then(error, real_save=torch.save):
+    def save(obj, file):
+        buffer = io.BytesIO()
+        real_save(obj, buffer)
+        if isinstance(file, (str, os.PathLike)):
+            Path(file).write_bytes(buffer.getvalue()[:1000])
+        else:
+            file.write(buffer.getvalue()[:1000])
+        raise error
+    return save
+
+
+@pytest.mark.parametrize("error", [Killed(), OSError(errno.ENOSPC, "No space left on device")])
+def test_an_interrupted_save_leaves_the_previous_checkpoint_intact(tmp_path, monkeypatch, error):
+    model, vocab, path = trained_checkpoint(tmp_path)
+    before = path.read_bytes()
+    monkeypatch.setattr(torch, "save", saving_part_then(error))
+    expected = pytest.raises(Killed) if isinstance(error, Killed) else pytest.raises(
+        OSError, match=rf"no space left on the disk of {re.escape(str(tmp_path))} to save lm.pt; the previous")
+    with expected:
+        train(model, lm_batches(repeating_stream() % len(vocab), 4, 8), lm_loss, checkpoint=path, vocab=vocab,
+              progress=False)
+    monkeypatch.undo()
+    assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["lm.pt"]
+    restored = LSTMLanguageModel(len(vocab), 4, 4)
+    load_checkpoint(path, restored, vocab=vocab)
+    saved = torch.load(io.BytesIO(before), weights_only=True)["model"]
+    for name, value in restored.state_dict().items():
+        torch.testing.assert_close(value, saved[name], rtol=0, atol=0)
+
+
+def test_saving_into_a_missing_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"checkpoint: expected an existing folder to save lm.pt in, got "):
+        save_checkpoint(tmp_path / "missing" / "lm.pt", LSTMLanguageModel(8, 4, 4))
+
+
+def test_a_checkpoint_binds_the_model_to_its_vocabulary(tmp_path):
+    _, vocab, path = trained_checkpoint(tmp_path)
+    same_size = Vocabulary([*vocab.itos[:4], *reversed(vocab.itos[4:])])
+    restored = LSTMLanguageModel(len(vocab), 4, 4)
+    load_checkpoint(path, restored)  # no vocab given: the model still learns which one it belongs to
+    assert restored.vocab_fingerprint == vocab.fingerprint != same_size.fingerprint
+    check_model_vocabulary(restored, vocab)
+    with pytest.raises(ValueError, match=rf"vocab: expected the vocabulary the model was trained with "
+                                         rf"\(fingerprint {vocab.fingerprint}\), got another one of 8 tokens"):
+        check_model_vocabulary(restored, same_size)
+    with pytest.raises(ValueError, match="vocab: expected the vocabulary the model was trained with"):
+        save_checkpoint(tmp_path / "other.pt", restored, vocab=same_size)
+    with pytest.raises(ValueError, match=r"vocab: expected 8 tokens \(the model's vocab_size\), got 9"):
+        train(LSTMLanguageModel(8, 4, 4), [], lm_loss, vocab=Vocabulary([*vocab.itos, "extra"]), progress=False)
