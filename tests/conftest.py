@@ -26,3 +26,36 @@ def require_shared(relative: str) -> Path:
             pytest.fail(f"CI must not skip: {message}")
         pytest.skip(message)
     return path
+
+
+# The tiny fine-tune set-up shared by tests/test_finetune.py and tests/test_faults.py: a random BERT of 32
+# dimensions with its own WordPiece vocabulary, synthetic reviews, and options that train it in seconds on a CPU.
+FAST = dict(epochs=3, max_length=64, head=16, max_tokens=512, learning_rate=3e-3, validation_fraction=0.1,
+            keep_checkpoints=3, disable_tqdm=True, eval_batch_size=64)
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """Tiny models run fastest on one thread; several threads spin-wait when other processes share the cores."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> Path:
+    """A tiny random ``BertForSequenceClassification`` (head included) and its tokenizer, saved to a folder."""
+    from lmtutorial.tiny_bert import tiny_bert, toy_reviews
+
+    return tiny_bert(tmp_path_factory.mktemp("tiny") / "model", toy_reviews(500)["text"], vocab_size=300)
+
+
+@pytest.fixture(scope="module")
+def toy() -> dict:
+    """Synthetic training and test reviews."""
+    from lmtutorial.tiny_bert import toy_reviews
+
+    return {"train": toy_reviews(240, seed=1), "test": toy_reviews(100, seed=2)}

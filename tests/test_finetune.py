@@ -1,5 +1,6 @@
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -9,33 +10,12 @@ import torch
 from safetensors.torch import load_file
 from transformers import TrainerCallback, TrainingArguments
 
-from conftest import REPO, require_shared
+from conftest import FAST, REPO, require_shared
 from lmtutorial.finetune import ARTICLE_TRAINING_ARGUMENTS, finetune, load_classifier, main, resolve_precision
-from lmtutorial.tiny_bert import tiny_bert, toy_reviews
 
-FAST = dict(epochs=3, max_length=64, head=16, max_tokens=512, learning_rate=3e-3, validation_fraction=0.1,
-            keep_checkpoints=3, disable_tqdm=True, eval_batch_size=64)
 OFFLINE = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
            "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny models run fastest on one thread; several threads spin-wait when other processes share the cores."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory) -> Path:
-    return tiny_bert(tmp_path_factory.mktemp("tiny") / "model", toy_reviews(500)["text"], vocab_size=300)
-
-
-@pytest.fixture(scope="module")
-def toy() -> dict:
-    return {"train": toy_reviews(240, seed=1), "test": toy_reviews(100, seed=2)}
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
@@ -101,16 +81,78 @@ def test_resume_continues_with_nothing_lost(tiny, toy, tmp_path, run):
     assert len(list(tmp_path.glob("checkpoint-*"))) == 1  # epoch 1's; epoch 2 was cut short
     resumed = finetune(tiny, toy, tmp_path, resume=True, **FAST)
     assert resumed["resumed"] and resumed["test"] == reference["test"]
+    assert resumed["train_loss"] == reference["train_loss"]  # every step's loss, not only the resumed ones
+    assert strip_seconds(resumed["epochs"]) == strip_seconds(reference["epochs"])
+    assert len(resumed["timing_seconds"]["train_epochs"]) == 3 and resumed["train_samples_per_second"] > 0
     last = max(tmp_path.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
     expected = load_file(reference_dir / last.name / "model.safetensors")
     for name, tensor in load_file(last / "model.safetensors").items():
         torch.testing.assert_close(tensor, expected[name], rtol=0, atol=1e-6, msg=name)
 
 
+def strip_seconds(epochs: list[dict]) -> list[dict]:
+    """Per-epoch results without their wall times."""
+    return [{k: v for k, v in e.items() if k != "train_seconds"} for e in epochs]
+
+
 def test_an_old_run_is_neither_mixed_in_nor_silently_deleted(tiny, toy, run):
     _, output = run
-    with pytest.raises(FileExistsError, match="pass resume=True to continue that run or overwrite=True"):
+    with pytest.raises(FileExistsError, match="got results.json, model, loss_curve.png, confusion_matrix.png, "
+                                              "checkpoint-.*; pass resume=True to continue that run or overwrite=True"):
         finetune(tiny, toy, output, **FAST)
+
+
+def test_resuming_a_finished_run_says_so_and_changes_nothing(tiny, toy, run, capsys):
+    reference, output = run
+    before = {p: (p.stat().st_mtime_ns, p.stat().st_size) for p in output.rglob("*")}
+    again = finetune(tiny, toy, output, resume=True, **FAST)
+    assert "has finished; its results are unchanged" in capsys.readouterr().out
+    assert again["test"] == reference["test"] and again["train_loss"] == reference["train_loss"] > 0
+    assert {p: (p.stat().st_mtime_ns, p.stat().st_size) for p in output.rglob("*")} == before
+    with pytest.raises(FileExistsError, match="has finished with other settings \\(learning_rate 0.003, not 0.001\\)"):
+        finetune(tiny, toy, output, resume=True, **{**FAST, "learning_rate": 1e-3})
+
+
+def test_the_final_model_is_the_best_checkpoint_written_once(run):
+    results, output = run
+    best = output / results["best_checkpoint"]
+    assert results["best_checkpoint"].startswith("checkpoint-")
+    assert os.path.samefile(output / "model" / "model.safetensors", best / "model.safetensors")
+    assert not (output / "model" / "optimizer.pt").exists()
+
+
+def test_overwrite_removes_the_whole_earlier_run_even_if_the_new_one_dies(tiny, toy, tmp_path):
+    finetune(tiny, toy, tmp_path, **{**FAST, "epochs": 1})
+    assert (tmp_path / "results.json").is_file() and (tmp_path / "model").is_dir()
+    with pytest.raises(KeyboardInterrupt):
+        finetune(tiny, toy, tmp_path, overwrite=True, callbacks=[Interrupt()], **FAST)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [p.name for p in tmp_path.glob("checkpoint-*")]
+    assert len(list(tmp_path.glob("checkpoint-*"))) == 1  # the new run's epoch 1, nothing of the old run
+
+
+@pytest.fixture(scope="module")
+def headless(tiny, tmp_path_factory) -> Path:
+    """The tiny BERT saved without a classification head, as a pretrained checkpoint comes."""
+    from transformers import AutoTokenizer, BertModel
+
+    folder = tmp_path_factory.mktemp("headless")
+    BertModel.from_pretrained(tiny).save_pretrained(folder)
+    AutoTokenizer.from_pretrained(tiny).save_pretrained(folder)
+    return folder
+
+
+def test_same_seed_same_result_with_a_new_head(headless, toy, tmp_path):
+    torch.manual_seed(1)  # whatever the random state before the call
+    first = finetune(headless, toy, tmp_path / "a", **{**FAST, "epochs": 1})
+    torch.rand(7)
+    second = finetune(headless, toy, tmp_path / "b", **{**FAST, "epochs": 1})
+    assert first["test"] == second["test"] and first["train_loss"] == second["train_loss"]
+    assert strip_seconds(first["epochs"]) == strip_seconds(second["epochs"])
+    weights = [load_file(tmp_path / run / "model" / "model.safetensors") for run in ("a", "b")]
+    assert "classifier.weight" in weights[0]
+    assert all(torch.equal(tensor, weights[1][name]) for name, tensor in weights[0].items())
+    other = finetune(headless, toy, tmp_path / "c", **{**FAST, "epochs": 1, "seed": 1})
+    assert strip_seconds(other["epochs"]) != strip_seconds(first["epochs"])  # the seed is what decides
 
 
 def test_unknown_model_path(toy, tmp_path):
@@ -138,7 +180,8 @@ def test_dataset_without_text_or_label(tiny, toy, tmp_path):
     folder.mkdir()
     for split in ("train", "test"):
         toy[split].rename_column("label", "sentiment").to_parquet(folder / f"{split}.parquet")
-    with pytest.raises(ValueError, match=expected + "\\['text', 'sentiment'\\]"):
+    with pytest.raises(ValueError, match="train.parquet: expected columns 'text' and 'label', got "
+                                         "\\['text', 'sentiment'\\]"):
         finetune(tiny, folder, tmp_path, **FAST)
     with pytest.raises(ValueError, match="data: expected splits 'train' and 'test', got \\['train'\\]"):
         finetune(tiny, {"train": toy["train"]}, tmp_path, **FAST)
@@ -148,6 +191,102 @@ def test_labels_outside_num_labels(tiny, toy, tmp_path):
     shifted = {"train": toy["train"].map(lambda e: {"label": e["label"] + 1}), "test": toy["test"]}
     with pytest.raises(ValueError, match="expected integer labels in 0..1 \\(num_labels=2\\), got \\[2\\]"):
         finetune(tiny, shifted, tmp_path, **FAST)
+
+
+@pytest.mark.parametrize("labels, message", [
+    ([0.0, 1.0], "expected integer labels in 0..1 \\(num_labels=2\\), got double labels such as 0.0"),
+    (["neg", "pos"], "expected integer labels in 0..1 \\(num_labels=2\\), got string labels such as 'neg'"),
+    ([0, None], "expected a label in every row, got 120 rows without one \\(null\\), the first is row 1"),
+])
+def test_labels_that_are_not_integers(tiny, toy, tmp_path, labels, message):
+    import datasets
+
+    bad = datasets.Dataset.from_dict({"text": list(toy["train"]["text"]), "label": labels * 120})
+    with pytest.raises(ValueError, match="data\\['train'\\]: " + message):
+        finetune(tiny, {"train": bad, "test": toy["test"]}, tmp_path, **FAST)
+
+
+def test_reviews_without_text(tiny, toy, tmp_path):
+    import datasets
+
+    texts = list(toy["train"]["text"])
+    texts[5] = None
+    bad = datasets.Dataset.from_dict({"text": texts, "label": list(toy["train"]["label"])})
+    with pytest.raises(ValueError, match="data\\['train'\\]: expected a review \\(text\\) in every row, got 1 rows "
+                                         "without one \\(null\\), the first is row 5"):
+        finetune(tiny, {"train": bad, "test": toy["test"]}, tmp_path, **FAST)
+
+
+def test_one_class_training_data(tiny, toy, tmp_path):
+    negative = toy["train"].filter(lambda e: e["label"] == 0)
+    with pytest.raises(ValueError, match="train_size: expected at most 0 rows for half of each label, got 10: "
+                                         "label 1 has only 0 rows"):
+        finetune(tiny, {"train": negative, "test": toy["test"]}, tmp_path, **{**FAST, "train_size": 10})
+    with pytest.raises(ValueError, match="data\\['train'\\]: expected reviews of at least two labels to learn "
+                                         "from, got only label 0 in the 108 training reviews"):
+        finetune(tiny, {"train": negative, "test": toy["test"]}, tmp_path, **FAST)
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("epochs", 0, "epochs: expected more than 0 epochs, got 0"),
+    ("validation_fraction", 0.0, "validation_fraction: expected a share of train strictly between 0 and 1, got 0"),
+    ("validation_fraction", 1.0, "validation_fraction: expected a share of train strictly between 0 and 1, got 1"),
+    ("validation_fraction", 0.999, "validation_fraction: expected a share of the 240 training reviews that leaves "
+                                   "at least one for validation and one for training, got 0.999 \\(240 for"),
+    ("train_size", 1, "train_size: expected at least 2, got 1"),
+    ("learning_rate", 0.0, "learning_rate: expected a rate above 0, got 0"),
+])
+def test_options_no_run_can_use(tiny, toy, tmp_path, option, value, message):
+    with pytest.raises(ValueError, match=message):
+        finetune(tiny, toy, tmp_path, **{**FAST, option: value})
+
+
+def test_output_dir_that_is_a_file_and_resume_with_overwrite(tiny, toy, tmp_path):
+    (tmp_path / "taken").write_text("not a folder")
+    with pytest.raises(FileExistsError, match=f"output_dir: expected a folder for the run, got the file "
+                                              f"{tmp_path / 'taken'}"):
+        finetune(tiny, toy, tmp_path / "taken", **FAST)
+    with pytest.raises(ValueError, match="resume=True and overwrite=True: expected at most one of them, got both"):
+        finetune(tiny, toy, tmp_path, resume=True, overwrite=True, **FAST)
+
+
+def cli(*arguments: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "lmtutorial.finetune", *arguments], capture_output=True, text=True,
+                          env=OFFLINE, cwd=REPO, timeout=300)
+
+
+def test_command_line_errors_are_one_line_naming_the_flag(tiny, parquet_folder, run, tmp_path, capsys):
+    _, output = run
+    common = ["--model", str(tiny), "--data", str(parquet_folder)]
+    expected = {
+        ("--output-dir", str(output)): "--output-dir: expected no earlier run in .*; pass --resume to continue "
+                                       "that run or --overwrite to start over",
+        ("--output-dir", str(tmp_path), "--epochs", "0"): "--epochs: expected more than 0 epochs, got 0",
+        ("--output-dir", str(tmp_path), "--validation-fraction", "1"): "--validation-fraction: expected a share",
+        ("--output-dir", str(tmp_path), "--train-size", "1"): "--train-size: expected at least 2, got 1",
+        ("--output-dir", str(tmp_path), "--lr", "-1"): "--lr: expected a rate above 0, got -1",
+    }
+    for arguments, message in expected.items():
+        with pytest.raises(SystemExit) as exit_:
+            main([*common, *arguments])
+        error = capsys.readouterr().err
+        assert exit_.value.code == 2 and error.count("\n") == 1 and "Traceback" not in error, error
+        assert re.match("python -m lmtutorial.finetune: error: " + message, error), error
+
+
+def test_command_line_keeps_the_traceback_of_an_unexpected_error(tiny, parquet_folder, tmp_path, monkeypatch):
+    import lmtutorial.finetune
+
+    monkeypatch.setattr(lmtutorial.finetune, "tokenize_reviews", lambda *a, **k: int("not a number"))  # a bug
+    with pytest.raises(ValueError, match="invalid literal for int"):
+        main(["--model", str(tiny), "--data", str(parquet_folder), "--output-dir", str(tmp_path)])
+
+
+def test_every_option_says_its_default():
+    done = cli("--help")
+    assert done.returncode == 0, done.stderr
+    options = re.split(r"\n  (?=-)", done.stdout.split("options:")[1])[2:]  # after -h
+    assert len(options) == 26 and all("default" in " ".join(o.split()) for o in options), options
 
 
 def test_empty_dataset(tiny, toy, tmp_path):
