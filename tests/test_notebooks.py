@@ -1,4 +1,5 @@
-"""Every chapter is a MyST notebook paired with a committed, output-free .ipynb that matches it."""
+"""Every chapter is a MyST notebook paired with a committed, output-free .ipynb that matches it, and a chapter that
+reads IMDb checks for it first, so a reader without the data stops at once with one message saying how to get it."""
 
 from __future__ import annotations
 
@@ -39,3 +40,16 @@ def test_pairing_metadata(md: Path):
     notebook = jupytext.read(md)
     assert notebook.metadata["jupytext"]["formats"] == "ipynb,md:myst"
     assert notebook.metadata["kernelspec"]["name"] == "python3"
+
+
+@pytest.mark.parametrize("md", CHAPTERS, ids=lambda p: p.name)
+def test_a_chapter_that_reads_imdb_requires_it_right_after_its_imports(md: Path):
+    code = [cell.source for cell in jupytext.read(md).cells if cell.cell_type == "code"]
+    if not any("load_imdb(" in source for source in code):
+        pytest.skip(f"{md.name} does not read IMDb")
+    # code[0] installs the package on Colab, code[1] imports; the next cell checks for the data
+    assert len(code) > 2 and "require_imdb()" in code[2], (
+        f"{md.name} reads IMDb: the first code cell after the imports must call "
+        f"lmtutorial.data.require_imdb(), got {code[2] if len(code) > 2 else None!r}")
+    assert not any("load_imdb(" in source for source in code[:3]), (
+        f"{md.name} reads IMDb before require_imdb() has checked that it is there")
