@@ -2,8 +2,8 @@
 
 Every formula the book works through lives here once; the chapters import it.
 
-``import lmtutorial`` loads only PyTorch-based modules. Names from modules that read data (``data``, which uses
-``datasets``, and ``extract``, which imports it) are loaded on first use.
+``import lmtutorial`` does not import ``datasets``, ``transformers`` or ``matplotlib``: the names of ``data`` (which
+uses ``datasets``) and of ``extract`` (which imports ``data``) are loaded on first use.
 """
 
 import importlib
