@@ -598,9 +598,11 @@ def _disk_full_in_one_line(folder: str | os.PathLike) -> Iterator[None]:
         if not _is_disk_full(error):
             raise
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise DiskFull(errno.ENOSPC, f"{folder}: the disk is full ({type(error).__name__}: {first[:200]}); free "
-                       f"some space or choose another {_option('output_dir')}, then pass {_switch('resume')}: the "
-                       "checkpoints saved before are intact") from error
+        full = DiskFull(f"{folder}: the disk is full ({type(error).__name__}: {first[:200]}); free some space or "
+                        f"choose another {_option('output_dir')}, then pass {_switch('resume')}: the checkpoints "
+                        "saved before are intact")
+        full.errno = errno.ENOSPC
+        raise full from error
 
 
 class RunRecord(TrainerCallback):
