@@ -2,11 +2,9 @@
 
 Every formula the book works through lives here once; the chapters import it.
 
-``import lmtutorial`` does not import ``datasets``, ``transformers`` or ``matplotlib``: the names of ``data`` (which
-uses ``datasets``) and of ``extract`` (which imports ``data``) are loaded on first use.
+``import lmtutorial`` does not import ``datasets``, ``transformers`` or ``matplotlib``: the modules that use them
+import them inside the functions that need them.
 """
-
-import importlib
 
 from .batching import batchify, lm_batches, lm_stream, pad_sequences
 from .bleu import corpus_bleu, sentence_bleu
@@ -19,7 +17,9 @@ from .compute import (
     saved_activation_bytes,
     training_flops,
 )
+from .data import load_imdb
 from .evaluate import perplexity, stream_loss, unigram_perplexity
+from .extract import extract_label, find_scores
 from .language_model import lm_loss, LSTMLanguageModel
 from .layers import Embedding, OutputLayer, read_word_vectors, write_word_vectors
 from .losses import cross_entropy, log_softmax
@@ -45,18 +45,3 @@ from .training import clip_grad_norm, History, load_checkpoint, plot_history, sa
 from .vectors import cosine_similarity, nearest_neighbours
 
 __version__ = "0.1.0"
-
-_LAZY = {"load_imdb": "data", "extract_label": "extract", "find_scores": "extract"}
-
-
-def __getattr__(name: str) -> object:
-    """Import the module of a lazily loaded name (see ``_LAZY``) on first use."""
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY])

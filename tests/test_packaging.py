@@ -8,8 +8,6 @@ import sys
 import tomllib
 from pathlib import Path
 
-import pytest
-
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -46,12 +44,3 @@ def test_import_lmtutorial_leaves_heavy_libraries_unloaded():
             "print([m for m in ('datasets', 'transformers', 'matplotlib') if m in sys.modules])")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
-
-
-def test_lazy_names_load_on_first_use_and_unknown_names_fail():
-    import lmtutorial
-    from lmtutorial.data import load_imdb
-
-    assert lmtutorial.load_imdb is load_imdb and "load_imdb" in dir(lmtutorial)
-    with pytest.raises(AttributeError, match="has no attribute 'no_such_name'"):
-        lmtutorial.no_such_name  # noqa: B018

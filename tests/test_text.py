@@ -1,6 +1,3 @@
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 import torch
@@ -81,9 +78,3 @@ def test_encode_of_a_non_string_is_a_clear_error():
 def test_building_from_a_single_string_is_a_clear_error():
     with pytest.raises(TypeError, match="texts: expected an iterable of texts .* got a single str"):
         Vocabulary.build("a string")
-
-
-def test_importing_text_does_not_import_the_data_module():
-    code = "import lmtutorial.text, sys; print('lmtutorial.data' in sys.modules, 'datasets' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert result.stdout.split() == ["False", "False"]
