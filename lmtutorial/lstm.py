@@ -15,6 +15,7 @@ The four gate blocks are stacked in torch's order (i, f, g, o) in ``W_ih`` (4H �
 
 from __future__ import annotations
 
+import numbers
 from typing import NamedTuple
 
 import torch
@@ -115,13 +116,16 @@ class LSTMLayerFunction(torch.autograd.Function):
     """One LSTM layer over a whole sequence, with backpropagation through time written out.
 
     Forward: ``x W_ihᵀ + b_ih + b_hh`` for all T steps in one matrix product, then per step one ``h W_hhᵀ``
-    product and :func:`lstm_cell_from_preactivation`. Backward, from t = T-1 down to 0, with δh and δc the
-    gradients reaching the state (h_t, c_t) from the output and from step t+1::
+    product and :func:`lstm_cell_from_preactivation`. Every step writes its states and gates into tensors made
+    once for the whole sequence (rows of ``hs``, ``cs`` and ``gates``), which the backward pass reads.
+
+    Backward, from t = T-1 down to 0, with δh and δc the gradients reaching the state (h_t, c_t) from the output
+    and from step t+1::
 
         δc_t  += δh_t ⊙ o_t ⊙ (1 - tanh² c_t)
         δpre_t = [δc_t ⊙ g_t ⊙ i_t(1-i_t),  δc_t ⊙ c_{t-1} ⊙ f_t(1-f_t),  δc_t ⊙ i_t ⊙ (1-g_t²),
                   δh_t ⊙ tanh c_t ⊙ o_t(1-o_t)]
-        δh_{t-1} = δpre_t W_hh,   δc_{t-1} = δc_t ⊙ f_t
+        δh_{t-1} = δpre_t W_hh + ∂L/∂output_{t-1},   δc_{t-1} = δc_t ⊙ f_t
         ∂L/∂W_hh = Σ_t δpre_tᵀ h_{t-1},  ∂L/∂W_ih = Σ_t δpre_tᵀ x_t,  ∂L/∂b = Σ_t δpre_t,  ∂L/∂x_t = δpre_t W_ih
 
     The sums over t are single matrix products after the loop. With a padding ``mask`` (T, B, 1), a masked step
@@ -130,52 +134,57 @@ class LSTMLayerFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x, h0, c0, W_ih, W_hh, b_ih, b_hh, mask):  # noqa: ANN001, ANN205 - autograd's signature
-        steps, batch = x.shape[0], x.shape[1]
-        projected = torch.addmm(b_ih + b_hh, x.reshape(steps * batch, -1), W_ih.t()).view(steps, batch, -1)
-        W_hh_t, h, c = W_hh.t(), h0, c0
-        hs, cs, outputs, gates = [h0], [c0], [], []
+        steps, batch, inputs = x.shape
+        hidden = W_hh.shape[1]
+        # Row t holds x_t W_ihᵀ + b until step t replaces it with that step's gates (i, f, g, o).
+        gates = torch.addmm(b_ih + b_hh, x.reshape(steps * batch, inputs), W_ih.t()).view(steps, batch, 4 * hidden)
+        W_hh_t = W_hh.t().contiguous()  # the per-step product runs faster on a row-major copy
+        hs, cs = x.new_empty(steps + 1, batch, hidden), x.new_empty(steps + 1, batch, hidden)
+        hs[0], cs[0] = h0, c0
+        outputs = None if mask is None else x.new_empty(steps, batch, hidden)
         for t in range(steps):
-            step = lstm_cell_from_preactivation(torch.addmm(projected[t], h, W_hh_t), c)
+            step = lstm_cell_from_preactivation(torch.addmm(gates[t], hs[t], W_hh_t), cs[t])
+            torch.cat(step[:4], dim=-1, out=gates[t])
             if mask is None:
-                h, c = step.h, step.c
-                outputs.append(h)
+                hs[t + 1], cs[t + 1] = step.h, step.c
             else:
-                h, c = torch.where(mask[t], step.h, h), torch.where(mask[t], step.c, c)
-                outputs.append(step.h * mask[t])
-            hs.append(h)
-            cs.append(c)
-            gates.append(step)
-        i, f, g, o = (torch.stack([step[k] for step in gates]) for k in range(4))
-        ctx.save_for_backward(x, torch.stack(hs), torch.stack(cs), i, f, g, o, W_ih, W_hh, mask)
-        return torch.stack(outputs), h, c
+                torch.where(mask[t], step.h, hs[t], out=hs[t + 1])
+                torch.where(mask[t], step.c, cs[t], out=cs[t + 1])
+                torch.mul(step.h, mask[t], out=outputs[t])
+        ctx.save_for_backward(x, hs, cs, gates, W_ih, W_hh, mask)
+        # Copies, not views of the saved states, so that the caller may change them in place.
+        return (hs[1:].clone() if mask is None else outputs), hs[steps].clone(), cs[steps].clone()
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, d_output, d_h, d_c):  # noqa: ANN001, ANN205 - autograd's signature
-        x, hs, cs, i, f, g, o, W_ih, W_hh, mask = ctx.saved_tensors
-        steps, batch, hidden = i.shape
+        x, hs, cs, gates, W_ih, W_hh, mask = ctx.saved_tensors
+        steps, batch, inputs = x.shape
+        hidden = W_hh.shape[1]
+        i, f, g, o = gates.chunk(4, dim=-1)
         tanh_c = torch.tanh(cs[1:])
         d_c_from_h = o * (1 - tanh_c * tanh_c)
         local = torch.cat((g * i * (1 - i), cs[:-1] * f * (1 - f), i * (1 - g * g), tanh_c * o * (1 - o)), dim=-1)
         keep = None if mask is None else mask.to(x.dtype)
+        if keep is not None:
+            d_output = d_output * keep  # a padded step's output is a constant zero
         d_pre = torch.empty_like(local)
-        d_h, d_c = d_h.clone(), d_c.clone()
+        d_h = d_h + d_output[steps - 1]
         for t in range(steps - 1, -1, -1):
-            d_h_new = d_h + d_output[t]
-            d_c_new = d_c
-            if keep is not None:
-                d_h_new, d_c_new = d_h_new * keep[t], d_c * keep[t]
-            d_c_new = torch.addcmul(d_c_new, d_h_new, d_c_from_h[t])
-            d_pre[t] = torch.cat((d_c_new, d_c_new, d_c_new, d_h_new), dim=-1) * local[t]
+            d_h_t, d_c_t = (d_h, d_c) if keep is None else (d_h * keep[t], d_c * keep[t])
+            d_c_t = torch.addcmul(d_c_t, d_h_t, d_c_from_h[t])
+            torch.mul(torch.cat((d_c_t, d_c_t, d_c_t, d_h_t), dim=-1), local[t], out=d_pre[t])
+            d_h_output = d_output[t - 1] if t > 0 else torch.zeros_like(d_h)
             if keep is None:
-                d_h, d_c = d_pre[t] @ W_hh, d_c_new * f[t]
-            else:
+                d_h, d_c = torch.addmm(d_h_output, d_pre[t], W_hh), d_c_t * f[t]
+            else:  # a padded step passed (h, c) through unchanged: so does its gradient
                 carry = 1 - keep[t]
-                d_h, d_c = torch.addcmul(d_pre[t] @ W_hh, carry, d_h), torch.addcmul(d_c_new * f[t], carry, d_c)
+                d_h = torch.addmm(torch.addcmul(d_h_output, carry, d_h), d_pre[t], W_hh)
+                d_c = torch.addcmul(d_c_t * f[t], carry, d_c)
         flat = d_pre.view(steps * batch, 4 * hidden)
         d_bias = flat.sum(0)
-        d_x = (flat @ W_ih).view_as(x)
-        d_W_ih = flat.t() @ x.reshape(steps * batch, -1)
+        d_x = (flat @ W_ih).view(steps, batch, inputs)
+        d_W_ih = flat.t() @ x.reshape(steps * batch, inputs)
         d_W_hh = flat.t() @ hs[:-1].reshape(steps * batch, hidden)
         return d_x, d_h, d_c, d_W_ih, d_W_hh, d_bias, d_bias.clone(), None
 
@@ -197,9 +206,13 @@ class LSTM(torch.nn.Module):
         self, input_size: int, hidden_size: int, num_layers: int = 1, batch_first: bool = False, dropout: float = 0.0
     ) -> None:
         super().__init__()
-        if min(input_size, hidden_size, num_layers) < 1:
-            raise ValueError(f"expected positive sizes, got input_size={input_size}, hidden_size={hidden_size}, "
-                             f"num_layers={num_layers}")
+        for name, size in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
+            if isinstance(size, bool) or not isinstance(size, numbers.Integral):
+                raise TypeError(f"{name}: expected a positive int, got {type(size).__name__} {size!r}")
+            if size < 1:
+                raise ValueError(f"{name}: expected a positive int, got {size}")
+        if isinstance(dropout, bool) or not isinstance(dropout, numbers.Real):
+            raise TypeError(f"dropout: expected a probability in [0, 1), got {type(dropout).__name__} {dropout!r}")
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout: expected a probability in [0, 1), got {dropout}")
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
@@ -236,6 +249,8 @@ class LSTM(torch.nn.Module):
             raise ValueError(f"input: expected dtype {self.weight_ih_l0.dtype} like the weights, got {input.dtype}")
         x = input.transpose(0, 1) if self.batch_first else input  # (T, B, I) from here on
         steps, batch = x.shape[0], x.shape[1]
+        if steps == 0:  # as in torch.nn.LSTM; an empty batch (B = 0) is fine and gives empty outputs
+            raise ValueError(f"input: expected at least one time step (seq_len >= 1), got shape {tuple(input.shape)}")
         step_mask = self._step_mask(lengths, mask, steps, batch)
         if hx is None:
             zeros = x.new_zeros(self.num_layers, batch, self.hidden_size)
@@ -261,7 +276,9 @@ class LSTM(torch.nn.Module):
         if lengths is not None:
             lengths = torch.as_tensor(lengths)
             check_shape("lengths", lengths, (batch,), "(batch,)")
-            if lengths.dtype.is_floating_point or int(lengths.min()) < 1 or int(lengths.max()) > steps:
+            if lengths.dtype.is_floating_point or lengths.dtype == torch.bool:
+                raise ValueError(f"lengths: expected integers, got dtype {lengths.dtype}")
+            if batch and (int(lengths.min()) < 1 or int(lengths.max()) > steps):
                 raise ValueError(f"lengths: expected integers in [1, {steps}] (the padded length), "
                                  f"got values from {lengths.min().item()} to {lengths.max().item()}")
             mask = torch.arange(steps, device=lengths.device).unsqueeze(1) < lengths.unsqueeze(0)  # (T, B)

@@ -47,16 +47,26 @@ def test_gates_are_torch_order_i_f_g_o():
     torch.testing.assert_close(gates.c, 0.5 * gates.g)
 
 
-def test_article_variant_sigma_candidate_never_lets_the_cell_decrease():
+def test_article_variant_sigma_candidate_only_adds_to_the_cell():
+    """C_t - f_t C_{t-1} = i_t C̄_t: positive at every step with the σ candidate, so from C_0 = 0 the cell is never
+    negative; the standard cell, with the same weights and a tanh candidate, also writes negative values."""
     torch.manual_seed(2)
     H, I = 3, 2
-    W_ih, W_hh, b = torch.randn(3 * H, I), torch.randn(3 * H, H), torch.randn(3 * H)
-    W_oc, W_oh = torch.randn(H, H), torch.randn(H, H)
-    h = c = torch.zeros(H)
-    for x in torch.randn(30, I):
+    W_ih, W_hh, b = (torch.randn(3 * H, I, dtype=torch.float64), torch.randn(3 * H, H, dtype=torch.float64),
+                     torch.randn(3 * H, dtype=torch.float64))
+    W_oc, W_oh = torch.randn(H, H, dtype=torch.float64), torch.randn(H, H, dtype=torch.float64)
+    W_ih_o, W_hh_o = torch.randn(H, I, dtype=torch.float64), torch.randn(H, H, dtype=torch.float64)
+    h = c = h_std = c_std = torch.zeros(H, dtype=torch.float64)
+    standard_writes = []
+    for x in torch.randn(30, I, dtype=torch.float64):
         step = lstm_step_article(x, h, c, W_ih, W_hh, b, None, W_oc, W_oh)
-        assert (step.g > 0).all() and (step.c >= 0).all()
+        assert (step.c - step.f * c > 0).all() and (step.c > 0).all()
         h, c = step.h, step.c
+        std = lstm_gates(x, h_std, c_std, torch.cat((W_ih, W_ih_o)), torch.cat((W_hh, W_hh_o)),
+                         torch.cat((b, torch.zeros(H, dtype=torch.float64))), None)
+        standard_writes.append(std.c - std.f * c_std)
+        h_std, c_std = std.h, std.c
+    assert (torch.stack(standard_writes) < 0).any()
 
 
 def test_article_variant_output_gate_reads_new_cell_state():

@@ -109,7 +109,58 @@ def test_bad_inputs_are_clear():
         lstm(torch.zeros(5, 2, 3), lengths=torch.tensor([5, 0]))
     with pytest.raises(ValueError, match=r"h_0: expected shape \(num_layers, batch, hidden_size\) = \(1, 2, 4\)"):
         lstm(torch.zeros(5, 2, 3), (torch.zeros(2, 4), torch.zeros(2, 4)))
+    with pytest.raises(ValueError, match=r"lengths: expected integers, got dtype torch.float32"):
+        lstm(torch.zeros(5, 2, 3), lengths=torch.tensor([5.0, 2.0]))
     with pytest.raises(ValueError, match="mask: expected dtype torch.bool"):
         lstm(torch.zeros(5, 2, 3), mask=torch.ones(5, 2))
     with pytest.raises(ValueError, match="dropout: expected a probability in"):
         LSTM(3, 4, dropout=1.0)
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_empty_batch_gives_empty_outputs_like_torch(batch_first):
+    ours, reference = pair(num_layers=2, batch_first=batch_first)
+    x = torch.zeros(*((0, 6) if batch_first else (6, 0)), 5, dtype=torch.float64, requires_grad=True)
+    output, (h_n, c_n) = ours(x)
+    ref_output, (ref_h, ref_c) = reference(x)
+    assert [t.shape for t in (output, h_n, c_n)] == [t.shape for t in (ref_output, ref_h, ref_c)]
+    grads = torch.autograd.grad(output.sum() + h_n.sum() + c_n.sum(), [x, *ours.parameters()])
+    assert grads[0].shape == x.shape
+    assert all(torch.equal(g, torch.zeros_like(g)) for g in grads[1:])
+    assert ours(x, lengths=torch.zeros(0, dtype=torch.long))[0].shape == output.shape
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_empty_sequence_is_one_clear_error(batch_first):
+    lstm = LSTM(3, 4, batch_first=batch_first)
+    shape = (2, 0, 3) if batch_first else (0, 2, 3)
+    with pytest.raises(ValueError, match=r"input: expected at least one time step \(seq_len >= 1\), "
+                                         rf"got shape \({shape[0]}, {shape[1]}, 3\)"):
+        lstm(torch.zeros(shape))
+    with pytest.raises(RuntimeError):  # torch.nn.LSTM refuses it too
+        torch.nn.LSTM(3, 4, batch_first=batch_first)(torch.zeros(shape))
+
+
+@pytest.mark.parametrize(("args", "error", "message"), [
+    (("2", 3), TypeError, "input_size: expected a positive int, got str '2'"),
+    ((2.0, 3), TypeError, "input_size: expected a positive int, got float 2.0"),
+    ((True, 3), TypeError, "input_size: expected a positive int, got bool True"),
+    ((3, 0), ValueError, "hidden_size: expected a positive int, got 0"),
+    ((3, 4, -1), ValueError, "num_layers: expected a positive int, got -1"),
+    ((3, 4, 2, False, "0.5"), TypeError, "dropout: expected a probability in \\[0, 1\\), got str '0.5'"),
+])
+def test_sizes_must_be_positive_ints(args, error, message):
+    with pytest.raises(error, match=f"^{message}$"):
+        LSTM(*args)
+
+
+def test_outputs_may_be_changed_in_place():
+    ours, reference = pair()
+    x = torch.randn(6, 3, 5, dtype=torch.float64, requires_grad=True)
+    grads = []
+    for module in (ours, reference):
+        output, (h_n, c_n) = module(x)
+        for result in (output, h_n, c_n):
+            result.mul_(2)
+        grads.append(torch.autograd.grad((output ** 2).sum() + h_n.sum() + c_n.sum(), x)[0])
+    torch.testing.assert_close(grads[0], grads[1], atol=1e-9, rtol=0)
