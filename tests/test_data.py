@@ -1,3 +1,5 @@
+import os
+
 import pandas as pd
 import pytest
 
@@ -114,3 +116,31 @@ def test_real_imdb_matches_the_published_release():
     train, test = load_imdb("train", path=folder), load_imdb("test", path=folder)
     assert len(train) == len(test) == 25_000
     assert sum(train["label"]) == sum(test["label"]) == 12_500
+
+
+@pytest.mark.parametrize("ci", [False, True])
+def test_a_chapter_without_imdb_is_one_skip_or_one_failure_in_ci(tmp_path, ci):
+    """The root conftest's hook on a three-cell notebook whose first cell finds no IMDb."""
+    import shutil
+    import subprocess
+    import sys
+
+    import nbformat
+
+    cells = ["from lmtutorial.data import require_imdb\nrequire_imdb()", "value = 1", "assert value == 1"]
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nbformat.write(notebook, tmp_path / "chapter.ipynb")
+    shutil.copy(REPO / "conftest.py", tmp_path / "conftest.py")
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    (tmp_path / "no-data").mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("LMTUTORIAL_IMDB", "CI")}
+    env.update(LMTUTORIAL_SHARED=str(tmp_path / "no-data"), HF_HUB_OFFLINE="1", PYTHONPATH=str(REPO),
+               **({"CI": "true"} if ci else {}))
+    done = subprocess.run([sys.executable, "-m", "pytest", "chapter.ipynb", "--nbval-lax", "--nbval-current-env",
+                           "-p", "no:cacheprovider", "-p", "no:randomly", "-rsf"], capture_output=True, text=True,
+                          cwd=tmp_path, env=env, timeout=300)
+    summary = done.stdout.strip().splitlines()[-1]
+    assert summary.endswith(("1 failed" if ci else "1 skipped") + f" in {summary.split(' in ')[-1]}"), done.stdout
+    assert "passed" not in summary and "NameError" not in done.stdout
+    assert "IMDbUnavailable: IMDb not found: expected train.parquet and test.parquet" in done.stdout
+    assert "(the notebook's other 2 cells were not run)" in done.stdout

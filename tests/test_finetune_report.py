@@ -6,7 +6,6 @@ import matplotlib
 import numpy as np
 import pytest
 
-from conftest import REPO
 from lmtutorial.finetune_report import (
     hardware,
     library_versions,
