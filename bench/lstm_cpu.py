@@ -15,6 +15,7 @@ import argparse
 import os
 import platform
 import statistics
+import subprocess
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -42,6 +43,19 @@ def cpu_info() -> dict[str, str]:
         pass
     info.setdefault("cpu", platform.processor() or platform.machine())
     return {name: info[name] for name in fields.values() if name in info}
+
+
+def code_version() -> str | None:
+    """The git commit of the measured lmtutorial/lstm.py, marked "+modified" if it differs from that commit."""
+    repo = Path(__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(["git", "-C", str(repo), "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True, check=True).stdout.strip()
+        changed = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "lmtutorial/lstm.py"],
+                                 capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return commit + ("+modified" if changed else "")
 
 
 def time_pair(batch: int, steps: int, inputs: int, hidden: int, repeats: int) -> dict[str, dict[str, float]]:
@@ -102,6 +116,7 @@ def main() -> None:
         "load_average_after": [round(load, 2) for load in os.getloadavg()],
         "torch_mkldnn_available": torch.backends.mkldnn.is_available(),  # torch.nn.LSTM then runs oneDNN's kernel
         "versions": {k: v for k, v in library_versions().items() if k in ("python", "torch", "lmtutorial")},
+        "lstm_code": code_version(),
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
     })
     print(f"wrote {args.out}")
