@@ -12,8 +12,10 @@ two-core x86_64 CPU with one torch thread (the chapter sets one thread).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import jupytext
@@ -26,7 +28,7 @@ CHAPTER = REPO / "book" / "ch03_algorithms.md"
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--out", type=Path, default=REPO / "book" / "results" / "ch03_full.json")
+    parser.add_argument("--out", type=Path, default=REPO / "lmtutorial" / "results" / "ch03_full.json")
     parser.add_argument("--profile", default="full", choices=("ci", "full"), help="size profile (ci: a quick test)")
     parser.add_argument("--executed", type=Path, help="also save the executed notebook here (kept on failure too)")
     args = parser.parse_args()
@@ -40,6 +42,10 @@ def main() -> None:
     finally:
         if args.executed:
             nbformat.write(notebook, args.executed)
+    results = json.loads(args.out.read_text(encoding="utf-8"))  # written by the chapter: hardware, versions, ...
+    results.update(produced_by=f"python bench/ch03_full.py --profile {args.profile}",
+                   date=datetime.now(timezone.utc).strftime("%Y-%m-%d"))
+    args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(f"executed {CHAPTER.name} in the {args.profile} profile in {time.perf_counter() - start:.0f} s; "
           f"results in {args.out}")
 

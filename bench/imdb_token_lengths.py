@@ -28,7 +28,7 @@ from lmtutorial.bert_data import (  # noqa: E402
     token_lengths,
 )
 from lmtutorial.data import load_imdb  # noqa: E402
-from lmtutorial.finetune_report import library_versions, write_json  # noqa: E402
+from lmtutorial.finetune_report import hardware, library_versions, write_json  # noqa: E402
 from lmtutorial.resources import shared_path  # noqa: E402
 from lmtutorial.throughput import encoder_training_flops  # noqa: E402
 
@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> dict:
                         help="BERT WordPiece tokenizer folder (default: MiniLM in shared/)")
     parser.add_argument("--batch-size", type=int, default=16, help="the article's per_device_train_batch_size")
     parser.add_argument("--max-tokens", type=int, default=16384, help="lmtutorial's token budget per batch")
-    parser.add_argument("--out", default=str(REPO / "book" / "results" / "imdb_token_lengths.json"))
+    parser.add_argument("--out", default=str(REPO / "lmtutorial" / "results" / "imdb_token_lengths.json"))
     args = parser.parse_args(argv)
     from transformers import AutoTokenizer
 
@@ -84,6 +84,7 @@ def main(argv: list[str] | None = None) -> dict:
         "max_tokens": args.max_tokens,
         "raw_text": summary(token_lengths(texts, tokenizer), args.batch_size, args.max_tokens),
         "clean_text": summary(token_lengths(texts, tokenizer, clean=True), args.batch_size, args.max_tokens),
+        "hardware": hardware(),
         "versions": library_versions(),
     }
     write_json(args.out, results)
