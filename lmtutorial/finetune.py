@@ -326,35 +326,27 @@ def compute_metrics_for(num_labels: int):
     return compute_metrics
 
 
-_TF32_PLACES = ("", "cuda.matmul", "cudnn", "cudnn.conv", "cudnn.rnn", "mkldnn", "mkldnn.matmul", "mkldnn.conv",
-                "mkldnn.rnn")
-
-
 @contextmanager
 def tf32_inside(enabled: bool | None) -> Iterator[None]:
     """TF32 matrix products on (``True``) or off (``False``) inside the block, and the process-wide switches put back
     as they were on leaving it (``None``: left as they are inside, still put back afterwards).
 
     ``TrainingArguments(tf32=True)`` flips those switches for the whole process when it is constructed, so that
-    code that runs later, a benchmark of true fp32 for instance, would silently compute in TF32.
+    code that runs later, a benchmark of true fp32 for instance, would silently compute in TF32. (transformers'
+    own ``enable_tf32`` acts only on its first call in a process, so the switches are set here directly.)
     """
-    from transformers.utils.import_utils import enable_tf32
-
-    name = "fp32_precision" if hasattr(torch.backends, "fp32_precision") else "allow_tf32"  # torch >= 2.9: new API
-    places = []
-    for path in _TF32_PLACES:
-        place = torch.backends
-        for part in filter(None, path.split(".")):
-            place = getattr(place, part, None)
-        if place is not None and hasattr(place, name):
-            places.append(place)
-    saved = [getattr(place, name) for place in places]
+    if hasattr(torch.backends, "fp32_precision"):  # torch >= 2.9
+        switches = [(torch.backends, "fp32_precision", "tf32" if enabled else "ieee")]
+    else:
+        switches = [(torch.backends.cuda.matmul, "allow_tf32", enabled), (torch.backends.cudnn, "allow_tf32", enabled)]
+    saved = [getattr(place, name) for place, name, _ in switches]
     try:
         if enabled is not None:
-            enable_tf32(enabled)
+            for place, name, value in switches:
+                setattr(place, name, value)
         yield
     finally:
-        for place, value in zip(places, saved):
+        for (place, name, _), value in zip(switches, saved):
             setattr(place, name, value)
 
 
@@ -519,13 +511,14 @@ def _prepare_output_dir(config: FinetuneConfig, is_main: bool) -> Path | None:
     """The checkpoint to resume from; refuses to mix a new run into an old one unless told which to do.
 
     The main process, which holds the folder's lock, goes first: it removes checkpoints whose save was cut short
-    (saying which and why) and leftovers of an interrupted ``overwrite``; the other processes then only look.
+    (saying which and why) and leftovers of an interrupted ``overwrite`` or final-model write; the other processes
+    then only look.
     """
     folder = Path(config.output_dir)
     if not folder.is_dir():
         return None
     if is_main:
-        for leftover in folder.glob(".overwritten.*"):
+        for leftover in [*folder.glob(".overwritten.*"), *folder.glob(".model.*.tmp")]:
             shutil.rmtree(leftover)
         if config.overwrite:
             _clear_earlier_run(folder)
@@ -620,7 +613,7 @@ class RunRecord(TrainerCallback):
     def on_train_begin(self, args, state, control, **kwargs):
         if self.resumed is None:
             return
-        stored = json.loads((self.resumed / "trainer_state.json").read_text())["best_model_checkpoint"]
+        stored = json.loads((self.resumed / "trainer_state.json").read_text()).get("best_model_checkpoint")
         best = os.path.join(args.output_dir, Path(stored).name) if stored else None
         state.best_model_checkpoint = best if best and os.path.isdir(best) else None
 

@@ -167,11 +167,10 @@ def test_a_corrupt_parquet_file_is_named(tiny, toy, tmp_path, capsys):
     whole = (tmp_path / "train.parquet").read_bytes()
     (tmp_path / "train.parquet").write_bytes(whole[: len(whole) - 100])  # a copy cut short
     capsys.readouterr()
-    started = time.perf_counter()
     with pytest.raises(SystemExit) as exit_:
         main(["--model", str(tiny), "--data", str(tmp_path), "--output-dir", str(tmp_path / "run")])
     error = capsys.readouterr().err
     assert exit_.value.code == 2 and error.count("\n") == 1, error
     assert error.startswith(f"python -m lmtutorial.finetune: error: {tmp_path / 'train.parquet'}: expected a parquet "
                             "file, got one that cannot be read, probably truncated or corrupt")
-    assert time.perf_counter() - started < 60 and list((tmp_path / "run").iterdir()) == []
+    assert list((tmp_path / "run").iterdir()) == []  # stopped before anything was written
