@@ -708,8 +708,14 @@ def _run(config: FinetuneConfig, data, callbacks: list | None, started: float, i
     """The run itself, with the output folder's lock held."""
     precision = resolve_precision(config.precision, use_cpu=config.use_cpu)
     splits = load_splits(data)
+    folder = None if isinstance(data, (dict, datasets.DatasetDict)) else imdb_parquet_dir(data)
     for name, split in splits.items():
-        check_split(name, split, config.num_labels)
+        try:
+            check_split(name, split, config.num_labels)
+        except ValueError as error:
+            if folder is None:
+                raise
+            raise ValueError(f"{folder / f'{name}.parquet'}: {error}") from None
     from transformers import set_seed
 
     set_seed(config.seed)  # before the classifier head is created: a checkpoint without one gets a new, random one

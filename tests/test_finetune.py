@@ -206,6 +206,18 @@ def test_labels_that_are_not_integers(tiny, toy, tmp_path, labels, message):
         finetune(tiny, {"train": bad, "test": toy["test"]}, tmp_path, **FAST)
 
 
+def test_float_labels_in_a_parquet_file_name_the_file(tiny, toy, tmp_path, capsys):
+    for split, data in toy.items():
+        frame = data.to_pandas()
+        frame["label"] = frame["label"].astype(float) if split == "test" else frame["label"]
+        frame.to_parquet(tmp_path / f"{split}.parquet")
+    with pytest.raises(SystemExit):
+        main(["--model", str(tiny), "--data", str(tmp_path), "--output-dir", str(tmp_path / "run")])
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"python -m lmtutorial.finetune: error: {tmp_path / 'test.parquet'}: data['test']: expected integer labels "
+        "in 0..1 (num_labels=2), got double labels such as 0.0")
+
+
 def test_reviews_without_text(tiny, toy, tmp_path):
     import datasets
 
