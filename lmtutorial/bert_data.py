@@ -22,6 +22,27 @@ from torch.utils.data import Sampler
 from .data import clean_review
 
 TRUNCATIONS = ("head", "head+tail")
+REFERENCE_BATCH_SIZE = 16  # the article's per_device_train_batch_size, one of BERT's recommended batch sizes
+
+
+def column(data: datasets.Dataset, name: str) -> np.ndarray:
+    """Column ``name`` of ``data`` as one NumPy array (``np.asarray(data[name])`` reads row by row in datasets 5)."""
+    return np.asarray(data.with_format("numpy")[name][:])
+
+
+def scaled_learning_rate(learning_rate: float, samples_per_step: float,
+                         reference_batch_size: int = REFERENCE_BATCH_SIZE) -> float:
+    """Adam's learning rate for ``samples_per_step`` examples a step, given the rate tuned for ``reference_batch_size``.
+
+    Token-budget batches hold more (short) reviews than a fixed batch, so an epoch has fewer optimizer steps; at an
+    unchanged rate the model moves less per epoch. The square-root rule keeps the noise of Adam's updates per example
+    seen the same, :math:`\\eta = \\eta_0 \\sqrt{B / B_0}` (Malladi et al. 2022, derived for Adam and RMSprop; the
+    linear rule of Goyal et al. 2017 is SGD's).
+    """
+    if not samples_per_step > 0 or not reference_batch_size > 0:
+        raise ValueError(f"samples_per_step and reference_batch_size: expected positive numbers, got "
+                         f"{samples_per_step} and {reference_batch_size}")
+    return learning_rate * math.sqrt(samples_per_step / reference_batch_size)
 
 
 def head_tail(ids: Sequence[int], max_tokens: int, head: int) -> list[int]:

@@ -5,12 +5,15 @@ import torch
 from transformers import DataCollatorWithPadding
 
 from lmtutorial.bert_data import (
+    REFERENCE_BATCH_SIZE,
     PadCollator,
     TokenBudgetBatchSampler,
     fixed_size_batches,
     head_tail,
     padding_fraction,
+    column,
     round_up,
+    scaled_learning_rate,
     token_budget_batches,
     token_lengths,
     tokenize_reviews,
@@ -147,3 +150,19 @@ def test_pad_collator_matches_data_collator_with_padding(tokenizer):
     for key in ("input_ids", "attention_mask", "labels"):
         assert torch.equal(ours[key], theirs[key]), key
     assert ours["input_ids"].shape[1] % 8 == 0
+
+
+def test_column_reads_a_whole_column_as_numpy_and_respects_a_selection():
+    data = datasets.Dataset.from_dict({"length": [5, 9, 2, 7], "label": [0, 1, 1, 0]}).select([3, 0, 2])
+    lengths = column(data, "length")
+    assert isinstance(lengths, np.ndarray) and lengths.tolist() == [7, 5, 2] == list(data["length"])
+    assert column(data, "label").tolist() == [0, 0, 1]
+    assert data.format["type"] is None  # the caller's dataset keeps its format
+
+
+def test_scaled_learning_rate_is_the_square_root_rule():
+    assert scaled_learning_rate(5e-5, REFERENCE_BATCH_SIZE) == pytest.approx(5e-5)
+    assert scaled_learning_rate(5e-5, 4 * REFERENCE_BATCH_SIZE) == pytest.approx(1e-4)
+    assert scaled_learning_rate(1e-4, 8, reference_batch_size=32) == pytest.approx(5e-5)
+    with pytest.raises(ValueError, match="expected positive numbers, got 0 and 16"):
+        scaled_learning_rate(5e-5, 0)
