@@ -35,6 +35,7 @@ import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
+import datasets
 import numpy as np
 import torch
 
@@ -113,7 +114,7 @@ def cap_head_tail(input_ids: list[list[int]], max_length: int = MAX_LENGTH, head
     return [[ids[0], *head_tail(ids[1:-1], max_length - 2, head), ids[-1]] for ids in input_ids]
 
 
-def tokenized_reviews(args: argparse.Namespace):
+def tokenized_reviews(args: argparse.Namespace) -> tuple[datasets.Dataset, np.ndarray, str]:
     """The training reviews tokenized once: a dataset of ids cut head+tail to 512 (columns ``input_ids``, ``label``,
     ``length``), the untruncated lengths, and what was used."""
     from transformers import AutoTokenizer
@@ -199,6 +200,7 @@ def lmtutorial_recipe(name: str, data, config, compile: bool, epochs: int, max_t
 
 
 def max_memory_gib() -> float | None:
+    """Peak GPU memory this process has allocated, in GiB (``None`` on a CPU)."""
     return round(torch.cuda.max_memory_allocated() / 2**30, 2) if torch.cuda.is_available() else None
 
 
@@ -220,13 +222,12 @@ def matmul_flops() -> float | None:
 
 
 def slug(name: str) -> str:
+    """``"NVIDIA H200"`` -> ``"nvidia-h200"``: a device name as part of a file name."""
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
 def worker(args: argparse.Namespace) -> dict:
     """Run the one recipe ``args.worker`` on the tokenized reviews saved in ``args.data``; write it to ``args.out``."""
-    import datasets
-
     data = datasets.load_from_disk(args.data)
     config = BertConfig(num_labels=2, **SIZES[args.size])
     with tempfile.TemporaryDirectory() as scratch:
@@ -253,6 +254,7 @@ def run_in_own_process(name: str, data_dir: Path, args: argparse.Namespace, size
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The options, checked, with ``--smoke``'s sizes filled in."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--smoke", action="store_true", help="tiny model, 128 reviews, a few steps (runs on a CPU)")
     parser.add_argument("--size", choices=SIZES, default=None,

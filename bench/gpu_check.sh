@@ -68,7 +68,8 @@ if [ -d "$PACK/shared" ] && [ -z "${LMTUTORIAL_SHARED:-}" ] && [ ! -d ../shared/
   SHARED=/tmp/lmtutorial-shared
   mkdir -p "$SHARED/data" "$SHARED/models/$MODEL_NAME"
   ln -sfn "$PACK/shared/data/imdb" "$SHARED/data/imdb"
-  cp -f "$PACK/shared/models/$MODEL_NAME"/*.json "$PACK/shared/models/$MODEL_NAME/vocab.txt" "$SHARED/models/$MODEL_NAME/"
+  cp -f "$PACK/shared/models/$MODEL_NAME"/*.json "$PACK/shared/models/$MODEL_NAME/vocab.txt" \
+    "$SHARED/models/$MODEL_NAME/"
   [ -f "$SHARED/models/$MODEL_NAME/model.safetensors" ] || \
     gunzip -c "$PACK/shared/models/$MODEL_NAME/model.safetensors.gz" > "$SHARED/models/$MODEL_NAME/model.safetensors"
   export LMTUTORIAL_SHARED=$SHARED
