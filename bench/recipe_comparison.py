@@ -1,7 +1,7 @@
 """Accuracy and speed of the article's fine-tuning recipe against lmtutorial's, side by side, same reviews.
 
-    OMP_NUM_THREADS=2 python bench/recipe_comparison.py            # CPU: writes lmtutorial/results/recipe_comparison_cpu.json
-    python bench/recipe_comparison.py --smoke                      # tiny model, toy reviews: checks the script runs
+    OMP_NUM_THREADS=2 python bench/recipe_comparison.py   # writes lmtutorial/results/recipe_comparison_cpu.json
+    python bench/recipe_comparison.py --smoke             # tiny model, toy reviews: checks that the script runs
 
 Both recipes fine-tune the same pretrained encoder (the MiniLM stand-in of ``shared/`` by default) with
 ``transformers.Trainer`` on the same training reviews for the same number of epochs, and are scored on the same
@@ -13,7 +13,7 @@ balanced test reviews. Recipes:
   of 25,000 reviews in batches of 16, 4,689 steps); on 486 reviews (31 steps an epoch) 500 steps would keep the
   learning rate below 6 % of its peak for the whole run, so the control warms up over the same 10.7 % share instead.
 - ``lmtutorial``: :func:`lmtutorial.finetune.finetune` as it ships (token-budget length buckets, dynamic padding,
-  head+tail truncation, a learning rate scaled to the reviews per step by the square-root rule).
+  head+tail truncation, a learning rate scaled to the reviews per step by the linear rule).
 - ``lmtutorial-unscaled``: the same, with the learning rate given so that the rate actually used is the article's
   5e-5 whatever the batch size: the recipe before the learning-rate rule.
 
@@ -259,8 +259,9 @@ def main(argv: list[str] | None = None) -> dict:
     results = report(runs, options, schedule, model, argv, started)
     write_json(options.output, results)
     for recipe, row in results["summary"].items():
-        print(f"{recipe:20s} accuracy {row['mean_accuracy']:.4f} (runs {', '.join(f'{a:.4f}' for a in row['accuracy'])})"
-              f"  {row['mean_samples_per_second']:.2f} samples/s  {row['mean_optimizer_steps']:.1f} steps")
+        each = ", ".join(f"{a:.4f}" for a in row["accuracy"])
+        print(f"{recipe:20s} accuracy {row['mean_accuracy']:.4f} (runs {each})  "
+              f"{row['mean_samples_per_second']:.2f} samples/s  {row['mean_optimizer_steps']:.1f} steps")
     print(f"wrote {options.output}")
     return results
 

@@ -160,9 +160,9 @@ def test_column_reads_a_whole_column_as_numpy_and_respects_a_selection():
     assert data.format["type"] is None  # the caller's dataset keeps its format
 
 
-def test_scaled_learning_rate_is_the_square_root_rule():
+def test_scaled_learning_rate_is_the_linear_rule():
     assert scaled_learning_rate(5e-5, REFERENCE_BATCH_SIZE) == pytest.approx(5e-5)
-    assert scaled_learning_rate(5e-5, 4 * REFERENCE_BATCH_SIZE) == pytest.approx(1e-4)
-    assert scaled_learning_rate(1e-4, 8, reference_batch_size=32) == pytest.approx(5e-5)
+    assert scaled_learning_rate(5e-5, 4 * REFERENCE_BATCH_SIZE) == pytest.approx(2e-4)
+    assert scaled_learning_rate(1e-4, 8, reference_batch_size=32) == pytest.approx(2.5e-5)
     with pytest.raises(ValueError, match="expected positive numbers, got 0 and 16"):
         scaled_learning_rate(5e-5, 0)
