@@ -5,8 +5,8 @@ itself with LMTUTORIAL_PROFILE=full, so the numbers come from exactly the code o
 
     python bench/ch03_full.py [--out lmtutorial/results/ch03_full.json]
 
-Its last run (recorded in lmtutorial/results/ch03_full.json: page_seconds, hardware) took about 13 minutes (755 s) on a
-two-core x86_64 CPU with one torch thread (the chapter sets one thread).
+Its run time, with the hardware and the machine's load average before the run, is recorded in the JSON
+(page_seconds, hardware, load_average): 13 to 17 minutes on a two-core x86_64 CPU with one torch thread.
 """
 
 from __future__ import annotations
