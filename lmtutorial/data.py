@@ -130,8 +130,3 @@ def balanced_subset(data: datasets.Dataset, size: int, seed: int = 0) -> dataset
                              f"label {label} has only {len(rows)} rows")
         picked.extend(rows[:count].tolist())
     return shuffled.select(sorted(picked))
-
-
-def clean_review(text: str) -> str:
-    """Replace the HTML line breaks (``<br />``) that IMDb reviews contain with spaces."""
-    return text.replace("<br />", " ").replace("<br/>", " ")

@@ -7,7 +7,6 @@ from conftest import REPO, require_shared
 from lmtutorial.data import (
     IMDbUnavailable,
     balanced_subset,
-    clean_review,
     imdb_parquet_dir,
     imdb_unavailable_message,
     load_imdb,
@@ -107,8 +106,6 @@ def test_importing_the_module_does_not_import_datasets():
     assert done.stdout.strip() == "False", done.stderr
 
 
-def test_clean_review():
-    assert clean_review("Great.<br /><br />Really.") == "Great.  Really."
 
 
 def test_real_imdb_matches_the_published_release():
