@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from lmtutorial.resources import shared_dir
+from lmtutorial.book.resources import shared_dir
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -48,7 +48,7 @@ def one_thread():
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory) -> Path:
     """A tiny random ``BertForSequenceClassification`` (head included) and its tokenizer, saved to a folder."""
-    from lmtutorial.tiny_bert import tiny_bert, toy_reviews
+    from lmtutorial.hf.tiny_bert import tiny_bert, toy_reviews
 
     return tiny_bert(tmp_path_factory.mktemp("tiny") / "model", toy_reviews(500)["text"], vocab_size=300)
 
@@ -56,6 +56,6 @@ def tiny(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def toy() -> dict:
     """Synthetic training and test reviews."""
-    from lmtutorial.tiny_bert import toy_reviews
+    from lmtutorial.hf.tiny_bert import toy_reviews
 
     return {"train": toy_reviews(240, seed=1), "test": toy_reviews(100, seed=2)}

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from lmtutorial import batchify, lm_batches, lm_stream, pad_sequences
-from lmtutorial.text import Vocabulary
+from lmtutorial.data.text import Vocabulary
 
 
 def test_stream_ends_every_text_with_eos():

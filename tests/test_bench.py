@@ -27,8 +27,8 @@ def switch_tf32_on(monkeypatch) -> None:
 
 
 def test_head_tail_cut_of_the_full_ids_equals_tokenizing_with_head_tail():
-    from lmtutorial.bert_data import tokenize_reviews
-    from lmtutorial.tiny_bert import toy_reviews, train_wordpiece
+    from lmtutorial.hf.bert_data import tokenize_reviews
+    from lmtutorial.hf.tiny_bert import toy_reviews, train_wordpiece
 
     reviews = toy_reviews(40, min_words=20, max_words=120)
     tokenizer = train_wordpiece(reviews["text"], vocab_size=300)

@@ -4,7 +4,7 @@ import pytest
 import torch
 from transformers import DataCollatorWithPadding
 
-from lmtutorial.bert_data import (
+from lmtutorial.hf.bert_data import (
     REFERENCE_BATCH_SIZE,
     PadCollator,
     TokenBudgetBatchSampler,
@@ -18,7 +18,7 @@ from lmtutorial.bert_data import (
     token_lengths,
     tokenize_reviews,
 )
-from lmtutorial.tiny_bert import toy_reviews, train_wordpiece
+from lmtutorial.hf.tiny_bert import toy_reviews, train_wordpiece
 
 
 @pytest.fixture(scope="module")

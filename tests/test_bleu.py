@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from lmtutorial.bleu import (
+from lmtutorial.core.bleu import (
     brevity_penalty,
     closest_reference_length,
     corpus_bleu,

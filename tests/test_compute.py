@@ -13,7 +13,7 @@ from transformers import (
     GPT2Model,
 )
 
-from lmtutorial.compute import (
+from lmtutorial.costs import (
     bert_parameter_count,
     compute_optimal,
     forward_flops_per_token,

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from conftest import REPO, require_shared
-from lmtutorial.data import (
+from lmtutorial.data.imdb import (
     IMDbUnavailable,
     balanced_subset,
     imdb_parquet_dir,
@@ -101,7 +101,7 @@ def test_importing_the_module_does_not_import_datasets():
     import subprocess
     import sys
 
-    code = "import sys, lmtutorial.data; print('datasets' in sys.modules)"
+    code = "import sys, lmtutorial.data.imdb; print('datasets' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)
     assert done.stdout.strip() == "False", done.stderr
 
@@ -124,7 +124,7 @@ def test_a_chapter_without_imdb_is_one_skip_or_one_failure_in_ci(tmp_path, ci):
 
     import nbformat
 
-    cells = ["from lmtutorial.data import require_imdb\nrequire_imdb()", "value = 1", "assert value == 1"]
+    cells = ["from lmtutorial.data.imdb import require_imdb\nrequire_imdb()", "value = 1", "assert value == 1"]
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
     nbformat.write(notebook, tmp_path / "chapter.ipynb")
     shutil.copy(REPO / "conftest.py", tmp_path / "conftest.py")

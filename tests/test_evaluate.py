@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from lmtutorial import LSTMLanguageModel, perplexity, stream_loss, unigram_perplexity
-from lmtutorial.losses import cross_entropy
+from lmtutorial.core.losses import cross_entropy
 
 
 def test_untrained_uniform_model_has_perplexity_vocab_size():

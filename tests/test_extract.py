@@ -1,7 +1,7 @@
 import pytest
 from conftest import require_shared
 
-from lmtutorial.extract import extract_label, find_scores, score_to_label
+from lmtutorial.data.extract import extract_label, find_scores, score_to_label
 
 
 @pytest.mark.parametrize(

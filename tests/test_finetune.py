@@ -11,7 +11,7 @@ from safetensors.torch import load_file
 from transformers import TrainerCallback, TrainingArguments
 
 from conftest import FAST, REPO, require_shared
-from lmtutorial.finetune import ARTICLE_TRAINING_ARGUMENTS, finetune, load_classifier, main, resolve_precision
+from lmtutorial.hf.finetune import ARTICLE_TRAINING_ARGUMENTS, finetune, load_classifier, main, resolve_precision
 
 OFFLINE = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
            "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
@@ -214,7 +214,7 @@ def test_float_labels_in_a_parquet_file_name_the_file(tiny, toy, tmp_path, capsy
     with pytest.raises(SystemExit):
         main(["--model", str(tiny), "--data", str(tmp_path), "--output-dir", str(tmp_path / "run")])
     assert capsys.readouterr().err.splitlines()[-1] == (
-        f"python -m lmtutorial.finetune: error: {tmp_path / 'test.parquet'}: data['test']: expected integer labels "
+        f"python -m lmtutorial.hf.finetune: error: {tmp_path / 'test.parquet'}: data['test']: expected integer labels "
         "in 0..1 (num_labels=2), got double labels such as 0.0")
 
 
@@ -263,7 +263,7 @@ def test_output_dir_that_is_a_file_and_resume_with_overwrite(tiny, toy, tmp_path
 
 
 def cli(*arguments: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "lmtutorial.finetune", *arguments], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "lmtutorial.hf.finetune", *arguments], capture_output=True, text=True,
                           env=OFFLINE, cwd=REPO, timeout=300)
 
 
@@ -283,13 +283,13 @@ def test_command_line_errors_are_one_line_naming_the_flag(tiny, parquet_folder, 
             main([*common, *arguments])
         error = capsys.readouterr().err
         assert exit_.value.code == 2 and error.count("\n") == 1 and "Traceback" not in error, error
-        assert re.match("python -m lmtutorial.finetune: error: " + message, error), error
+        assert re.match("python -m lmtutorial.hf.finetune: error: " + message, error), error
 
 
 def test_command_line_keeps_the_traceback_of_an_unexpected_error(tiny, parquet_folder, tmp_path, monkeypatch):
-    import lmtutorial.finetune
+    import lmtutorial.hf.finetune
 
-    monkeypatch.setattr(lmtutorial.finetune, "tokenize_reviews", lambda *a, **k: int("not a number"))  # a bug
+    monkeypatch.setattr(lmtutorial.hf.finetune, "tokenize_reviews", lambda *a, **k: int("not a number"))  # a bug
     with pytest.raises(ValueError, match="invalid literal for int"):
         main(["--model", str(tiny), "--data", str(parquet_folder), "--output-dir", str(tmp_path)])
 
@@ -334,7 +334,7 @@ def test_command_line_runs_from_parquet(tiny, parquet_folder, tmp_path):
 
 
 def test_help_works_offline():
-    done = subprocess.run([sys.executable, "-m", "lmtutorial.finetune", "--help"], capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-m", "lmtutorial.hf.finetune", "--help"], capture_output=True, text=True,
                           env=OFFLINE, cwd=REPO, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "--resume" in done.stdout and "torchrun" in done.stdout
@@ -342,7 +342,7 @@ def test_help_works_offline():
 
 def test_two_cpu_processes_with_torchrun(tiny, parquet_folder, tmp_path):
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-               "-m", "lmtutorial.finetune",
+               "-m", "lmtutorial.hf.finetune",
                "--model", str(tiny), "--data", str(parquet_folder), "--output-dir", str(tmp_path), "--epochs", "1",
                "--max-length", "64", "--head", "16", "--max-tokens", "1024", "--test-size", "40", "--cpu",
                "--no-plots"]

@@ -6,7 +6,7 @@ import matplotlib
 import numpy as np
 import pytest
 
-from lmtutorial.finetune_report import (
+from lmtutorial.hf.report import (
     hardware,
     library_versions,
     save_plots,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lmtutorial import goals
+from lmtutorial.book import goals
 
 SCRIPT = Path(__file__).resolve().parents[1] / "bench" / "gpu_goals.py"
 spec = importlib.util.spec_from_file_location("gpu_goals", SCRIPT)

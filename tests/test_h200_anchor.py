@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lmtutorial.resources import shared_path
+from lmtutorial.book.resources import shared_path
 from lmtutorial.results import load_result
 
 REPO = Path(__file__).resolve().parents[1]

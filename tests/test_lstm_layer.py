@@ -1,4 +1,4 @@
-"""lmtutorial.LSTM (the sequence layer in lmtutorial/lstm.py) against torch.nn.LSTM, in float64."""
+"""lmtutorial.LSTM (the sequence layer in lmtutorial/core/lstm.py) against torch.nn.LSTM, in float64."""
 
 import pytest
 import torch

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from lmtutorial.metrics import accuracy, classification_scores, confusion_matrix, f1_per_class
+from lmtutorial.core.metrics import accuracy, classification_scores, confusion_matrix, f1_per_class
 
 LABELS = [0, 0, 1, 1, 1, 2, 2, 0]
 PREDICTIONS = [0, 1, 1, 1, 0, 2, 1, 0]

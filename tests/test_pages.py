@@ -1,4 +1,4 @@
-"""lmtutorial.pages: glue (myst-nb's in the book build, a printed value where myst-nb is missing)."""
+"""lmtutorial.book.pages: glue (myst-nb's in the book build, a printed value where myst-nb is missing)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from lmtutorial.pages import glue
+from lmtutorial.book.pages import glue
 
 
 def test_glue_hands_the_value_to_myst_nb(monkeypatch):

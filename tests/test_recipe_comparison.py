@@ -9,9 +9,9 @@ import pytest
 import torch
 from transformers import TrainerCallback, TrainingArguments
 
-from lmtutorial.bert_data import PadCollator, TokenBudgetBatchSampler, column, scaled_learning_rate, tokenize_reviews
-from lmtutorial.finetune import BucketTrainer, FinetuneConfig, load_classifier, tf32_inside, training_arguments
-from lmtutorial.tiny_bert import tiny_bert, toy_reviews
+from lmtutorial.hf.bert_data import PadCollator, TokenBudgetBatchSampler, column, scaled_learning_rate, tokenize_reviews
+from lmtutorial.hf.finetune import BucketTrainer, FinetuneConfig, load_classifier, tf32_inside, training_arguments
+from lmtutorial.hf.tiny_bert import tiny_bert, toy_reviews
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from lmtutorial import generate, load_checkpoint, LSTMLanguageModel, next_token, save_checkpoint
-from lmtutorial.text import Vocabulary
+from lmtutorial.data.text import Vocabulary
 
 
 def test_zero_temperature_is_greedy_and_top_1_too():

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from lmtutorial import LSTMDecoder, LSTMEncoder, Seq2Seq, seq2seq_loss, train
-from lmtutorial.tasks import TARGET_VOCAB, SOURCE_VOCAB, exact_match, number_batch
+from lmtutorial.data.tasks import TARGET_VOCAB, SOURCE_VOCAB, exact_match, number_batch
 
 
 def make_model(seed=0, hidden=16):

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from lmtutorial import cosine_similarity
-from lmtutorial.skipgram import SkipGram, context_pairs, keep_probability, noise_distribution, train_skipgram
+from lmtutorial.models.skipgram import SkipGram, context_pairs, keep_probability, noise_distribution, train_skipgram
 
 ANIMALS, FRUITS = ["cat", "dog"], ["apple", "pear"]
 ANIMAL_CONTEXT = ["pet", "furry", "barks", "feed", "vet"]

@@ -1,6 +1,6 @@
 import pytest
 
-from lmtutorial.tasks import SOURCE_VOCAB, TARGET_VOCAB, exact_match, number_batch, number_to_words, sample_numbers
+from lmtutorial.data.tasks import SOURCE_VOCAB, TARGET_VOCAB, exact_match, number_batch, number_to_words, sample_numbers
 
 
 @pytest.mark.parametrize("n, words", [

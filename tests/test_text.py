@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from lmtutorial.text import SPECIALS, clean_review, tokenize_words, Vocabulary
+from lmtutorial.data.text import SPECIALS, clean_review, tokenize_words, Vocabulary
 
 
 def test_tokenize_words_lowercases_and_splits_punctuation():

@@ -3,7 +3,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 from transformers import BertConfig, BertModel
 
-from lmtutorial.throughput import (
+from lmtutorial.costs import (
     encoder_training_flops,
     encoder_weights,
     model_flops_utilisation,

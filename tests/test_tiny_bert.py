@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-from lmtutorial.tiny_bert import main, tiny_bert, toy_reviews
+from lmtutorial.hf.tiny_bert import main, tiny_bert, toy_reviews
 
 
 def test_toy_reviews_are_balanced_and_vary_in_length():

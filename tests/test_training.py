@@ -9,9 +9,9 @@ import torch
 
 from lmtutorial import (LSTMLanguageModel, clip_grad_norm, lm_batches, lm_loss, load_checkpoint, plot_history,
                         save_checkpoint, stream_loss, train)
-from lmtutorial.training import check_model_vocabulary
-from lmtutorial.optim import Adam
-from lmtutorial.text import Vocabulary
+from lmtutorial.training.loop import check_model_vocabulary
+from lmtutorial.core.optim import Adam
+from lmtutorial.data.text import Vocabulary
 
 
 def test_clip_grad_norm_matches_torch():

@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from lmtutorial import cosine_similarity
-from lmtutorial.vectors import nearest_neighbours
+from lmtutorial.core.vectors import nearest_neighbours
 
 
 def test_article_example_is_0_9746():

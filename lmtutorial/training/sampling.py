@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import torch
 
-from .text import Vocabulary
-from .training import check_model_vocabulary
+from lmtutorial.data.text import Vocabulary
+from lmtutorial.training.loop import check_model_vocabulary
 
 
 def next_token(
@@ -48,7 +48,7 @@ def generate(
     """Continue ``prompt`` with up to ``max_new_tokens`` words from a language model ``model(ids, state) ->
     (logits, state)``; stops early at ``<eos>``. ``<pad>``, ``<unk>`` and ``<bos>`` are never produced.
     Returns the continuation only. ``vocab`` must be the model's own (see
-    :func:`~lmtutorial.training.check_model_vocabulary`)."""
+    :func:`~lmtutorial.training.loop.check_model_vocabulary`)."""
     check_model_vocabulary(model, vocab)
     ids = vocab.encode(prompt)
     if all(i == vocab.unk_id for i in ids):

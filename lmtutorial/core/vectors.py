@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import torch
 
-from ._checks import check_tensor
+from lmtutorial.core.checks import check_tensor
 
 
 def _scaled(name: str, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

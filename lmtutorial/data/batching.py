@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 
 import torch
 
-from .text import Vocabulary
+from lmtutorial.data.text import Vocabulary
 
 
 def lm_stream(texts: Iterable[str], vocab: Vocabulary) -> torch.Tensor:

@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from .optim import Adam
+from lmtutorial.core.optim import Adam
 
 TABLE_SIZE = 1_000_000
 

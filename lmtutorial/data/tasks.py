@@ -11,8 +11,8 @@ import random
 
 import torch
 
-from .batching import pad_sequences
-from .text import SPECIALS, Vocabulary
+from lmtutorial.data.batching import pad_sequences
+from lmtutorial.data.text import SPECIALS, Vocabulary
 
 ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
         "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
@@ -66,7 +66,7 @@ def sample_numbers(count: int, seed: int = 0, min_digits: int = 1, max_digits: i
 
 
 def number_batch(numbers: list[int]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """``(src, src_lengths, previous, target)`` for :func:`lmtutorial.seq2seq.seq2seq_loss`: the digits, and the
+    """``(src, src_lengths, previous, target)`` for :func:`lmtutorial.models.seq2seq.seq2seq_loss`: the digits, and the
     words as decoder input (``<bos>`` w_1 …) and as target (w_1 … ``<eos>``), padded."""
     src, src_lengths = pad_sequences([SOURCE_VOCAB.encode(" ".join(str(n))) for n in numbers], SOURCE_VOCAB.pad_id)
     words = [TARGET_VOCAB.encode(" ".join(number_to_words(n))) for n in numbers]

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import torch
 
-from ._checks import check_shape
-from .sampling import next_token
-from .layers import Embedding, OutputLayer
-from .losses import cross_entropy
-from .lstm import LSTM
+from lmtutorial.core.checks import check_shape
+from lmtutorial.training.sampling import next_token
+from lmtutorial.core.layers import Embedding, OutputLayer
+from lmtutorial.core.losses import cross_entropy
+from lmtutorial.core.lstm import LSTM
 
 State = tuple[torch.Tensor, torch.Tensor]
 

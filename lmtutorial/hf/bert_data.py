@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch.utils.data import Sampler
 
-from .text import clean_review
+from lmtutorial.data.text import clean_review
 
 TRUNCATIONS = ("head", "head+tail")
 REFERENCE_BATCH_SIZE = 16  # the article's per_device_train_batch_size, one of BERT's recommended batch sizes

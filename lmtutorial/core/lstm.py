@@ -20,8 +20,9 @@ from typing import NamedTuple
 
 import torch
 
-from ._checks import check_shape
-from .rnn import affine_pair, check_step_inputs
+from lmtutorial.core.checks import check_shape
+from lmtutorial.core.checks import check_step_inputs
+from lmtutorial.core.rnn import affine_pair
 
 
 class LSTMGates(NamedTuple):

@@ -20,7 +20,7 @@ SPLITS = ("train", "test")
 
 def imdb_parquet_dir(path: str | os.PathLike | None = None) -> Path | None:
     """The folder holding ``train.parquet`` and ``test.parquet``, or ``None`` to use the Hub."""
-    from .resources import shared_path
+    from lmtutorial.book.resources import shared_path
 
     chosen = path if path is not None else os.environ.get("LMTUTORIAL_IMDB")
     if chosen is not None:

@@ -20,8 +20,8 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from .optim import Adam
-from .text import Vocabulary
+from lmtutorial.core.optim import Adam
+from lmtutorial.data.text import Vocabulary
 
 Batch = tuple[torch.Tensor, ...]
 
@@ -168,7 +168,7 @@ def load_checkpoint(path: str | os.PathLike, model: torch.nn.Module, optimizer: 
 
     With ``vocab``, the checkpoint's vocabulary must be the same, token for token: ids mean nothing otherwise.
     Either way the model records the fingerprint of the checkpoint's vocabulary (``model.vocab_fingerprint``), so
-    that :func:`~lmtutorial.sampling.generate` refuses another vocabulary of the same size later.
+    that :func:`~lmtutorial.training.sampling.generate` refuses another vocabulary of the same size later.
     """
     saved = torch.load(path, map_location="cpu", weights_only=True)
     if vocab is not None:

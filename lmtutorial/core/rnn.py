@@ -11,39 +11,13 @@ from collections.abc import Callable
 
 import torch
 
-from ._checks import check_shape, check_tensor
+from lmtutorial.core.checks import check_step_inputs
 
 NONLINEARITIES: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "tanh": torch.tanh,
     "relu": torch.relu,
     "sigmoid": torch.sigmoid,
 }
-
-
-def check_step_inputs(
-    x: torch.Tensor, h: torch.Tensor, W_ih: torch.Tensor, W_hh: torch.Tensor,
-    b_ih: torch.Tensor | None, b_hh: torch.Tensor | None, gates: int,
-) -> None:
-    """Check the shapes of one recurrent step with ``gates`` stacked gate blocks (1 for RNN, 4 for LSTM)."""
-    check_tensor("W_hh", W_hh)
-    check_tensor("W_ih", W_ih)
-    if W_hh.ndim != 2 or W_hh.shape[0] % gates or W_hh.shape[0] // gates != W_hh.shape[1]:
-        raise ValueError(
-            f"W_hh: expected shape ({gates}*hidden_size, hidden_size), got {tuple(W_hh.shape)}"
-        )
-    hidden = W_hh.shape[1]
-    check_shape("W_ih", W_ih, (gates * hidden, None), f"({gates}*hidden_size, input_size)")
-    inputs = W_ih.shape[1]
-    check_tensor("x", x)
-    if x.ndim == 1:
-        check_shape("x", x, (inputs,), "(input_size,)")
-        check_shape("h", h, (hidden,), "(hidden_size,)")
-    else:
-        check_shape("x", x, (None, inputs), "(batch, input_size)")
-        check_shape("h", h, (x.shape[0], hidden), "(batch, hidden_size)")
-    for name, bias in (("b_ih", b_ih), ("b_hh", b_hh)):
-        if bias is not None:
-            check_shape(name, bias, (gates * hidden,), f"({gates}*hidden_size,)")
 
 
 def affine_pair(

@@ -5,7 +5,7 @@ trainer, lower-casing like BERT-uncased) and the model starts from random weight
 pretrained BERT, but it exercises exactly the same code path (``AutoTokenizer``/``AutoModel`` from a local folder,
 ``Trainer``, checkpoints), in seconds on a CPU. ``toy_reviews`` makes a labelled data set for when IMDb is absent.
 
-    python -m lmtutorial.tiny_bert runs/tiny-bert      # writes config.json, model.safetensors, tokenizer.json
+    python -m lmtutorial.hf.tiny_bert runs/tiny-bert      # writes config.json, model.safetensors, tokenizer.json
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ def tiny_bert(folder: str | os.PathLike, texts: Iterable[str], vocab_size: int =
 
 
 def main(argv: list[str] | None = None) -> Path:
-    parser = argparse.ArgumentParser(prog="python -m lmtutorial.tiny_bert", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m lmtutorial.hf.tiny_bert", description=__doc__.split("\n\n")[0])
     parser.add_argument("folder", help="where to write config.json, model.safetensors and the tokenizer files")
     parser.add_argument("--reviews", type=int, default=2000, help="toy reviews to learn the vocabulary from")
     parser.add_argument("--vocab-size", type=int, default=1000)

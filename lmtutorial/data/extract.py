@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from .text import clean_review
+from lmtutorial.data.text import clean_review
 
 SCORE_PATTERN = re.compile(
     r"(?<![\d./-])(\d{1,2}(?:\.\d)?)\s*(?:/|out\s+of)\s*(10|ten|5|five)(?![\d/])\b",

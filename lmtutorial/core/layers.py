@@ -16,17 +16,7 @@ from pathlib import Path
 
 import torch
 
-from ._checks import check_shape, check_tensor
-
-
-def check_token_ids(name: str, ids: torch.Tensor, vocab_size: int) -> None:
-    """Raise ``ValueError`` unless ``ids`` holds integer token ids in ``[0, vocab_size)``."""
-    check_tensor(name, ids)
-    if ids.dtype.is_floating_point or ids.dtype == torch.bool:
-        raise ValueError(f"{name}: expected integer token ids, got dtype {ids.dtype}")
-    if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= vocab_size):
-        raise ValueError(f"{name}: expected token ids in [0, {vocab_size - 1}] (the vocabulary), "
-                         f"got values from {int(ids.min())} to {int(ids.max())}")
+from lmtutorial.core.checks import check_shape, check_tensor, check_token_ids
 
 
 class Embedding(torch.nn.Module):

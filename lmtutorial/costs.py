@@ -1,4 +1,4 @@
-"""What a model costs: parameter counts, training memory and training FLOPs.
+"""What a model costs: parameter counts, training memory, training FLOPs, GPU peaks and model FLOPs utilisation.
 
 Parameter counts are closed forms of the Hugging Face layouts (``BertModel``, ``GPT2Model``); with hidden size
 ``H``, ``L`` layers, feed-forward size ``I``, vocabulary ``V``, ``P`` positions and ``T`` token types::
@@ -15,12 +15,30 @@ Training cost rules of thumb:
     C ≈ 6 N D    FLOPs to train N parameters on D tokens                     (Kaplan et al. 2020)
     forward FLOPs per token ≈ 2 N + 4 L n_ctx H     (weights, plus attention over a context of n_ctx tokens)
     D_opt ≈ 20 N,  so  N_opt = √(C / (6 · 20))                                (Hoffmann et al. 2022)
+
+Throughput: training FLOPs of a BERT encoder over real sequence lengths, and model FLOPs utilisation (MFU).
+
+For a sequence of ``s`` tokens through ``L`` layers of width ``H`` with ``N`` weights in the layers, training
+costs three forward passes (the backward pass computes gradients of inputs and of weights, two forwards' worth),
+each of ``s`` tokens at :func:`forward_flops_per_token` ``= 2N + 4 L s H``:
+
+$$F(s) = 3 s (2N + 4 L s H) = \\underbrace{6 N s}_{\\text{weights}} + \\underbrace{12 L H s^2}_{\\text{attention}}$$
+
+Only real tokens count: padding is work the model does but not work the task needs, so
+``MFU = F_total / (t × peak)`` falls when padding rises.
 """
 
 from __future__ import annotations
 
+import copy
 import math
+import re
+from collections.abc import Sequence
+
+import numpy as np
 import torch
+
+from lmtutorial.core.checks import check_positive
 
 CHINCHILLA_TOKENS_PER_PARAMETER = 20.0
 
@@ -30,11 +48,6 @@ def _field(config: object, name: str, kind: str) -> int:
     if value is None:
         raise ValueError(f"config: expected a {kind} config with attribute {name!r}, got {type(config).__name__}")
     return int(value)
-
-
-def _positive(name: str, value: float) -> None:
-    if not value > 0:
-        raise ValueError(f"{name}: expected a positive number, got {value}")
 
 
 def bert_parameter_count(config: object, *, pooler: bool = True, num_labels: int = 0) -> int:
@@ -73,7 +86,7 @@ def model_state_bytes(
     Defaults are fp32 Adam/AdamW (4 + 4 + 2×4 = 16 bytes per parameter). Mixed precision as in ZeRO keeps 2-byte
     weights and gradients plus a 4-byte fp32 master copy: ``weight_bytes=2, grad_bytes=2, master_bytes=4`` (also 16).
     """
-    _positive("n_params", n_params)
+    check_positive("n_params", n_params)
     per_parameter = (weight_bytes, grad_bytes, optimizer_bytes, master_bytes)
     if any(b < 0 for b in per_parameter):
         raise ValueError(f"bytes per parameter: expected values >= 0, got {per_parameter}")
@@ -105,8 +118,8 @@ def saved_activation_bytes(model: torch.nn.Module, **inputs: torch.Tensor) -> in
 
 def training_flops(n_params: float, n_tokens: float) -> float:
     """``C = 6 N D``: 2 FLOPs per parameter and token forward, 4 backward (gradients of inputs and of weights)."""
-    _positive("n_params", n_params)
-    _positive("n_tokens", n_tokens)
+    check_positive("n_params", n_params)
+    check_positive("n_tokens", n_tokens)
     return 6.0 * n_params * n_tokens
 
 
@@ -117,15 +130,78 @@ def forward_flops_per_token(n_params: float, n_layers: int, context: int, hidden
     the query of each token meets ``n_ctx`` keys (``2 n_ctx H`` FLOPs) and weighs ``n_ctx`` values (``2 n_ctx H``):
     the term that makes attention's cost grow with the square of the sequence length.
     """
-    _positive("n_params", n_params)
+    check_positive("n_params", n_params)
     for name, value in (("n_layers", n_layers), ("context", context), ("hidden", hidden)):
-        _positive(name, value)
+        check_positive(name, value)
     return 2.0 * n_params + 4.0 * n_layers * context * hidden
 
 
 def compute_optimal(flops: float, tokens_per_parameter: float = CHINCHILLA_TOKENS_PER_PARAMETER) -> tuple[float, float]:
     """Parameters ``N`` and tokens ``D = k N`` that spend ``flops = 6 N D`` with ``k`` tokens per parameter."""
-    _positive("flops", flops)
-    _positive("tokens_per_parameter", tokens_per_parameter)
+    check_positive("flops", flops)
+    check_positive("tokens_per_parameter", tokens_per_parameter)
     n_params = math.sqrt(flops / (6.0 * tokens_per_parameter))
     return n_params, tokens_per_parameter * n_params
+
+# Dense bf16 tensor-core peaks from the vendors' datasheets, FLOP/s: half the "with sparsity" figures (T4 has no
+# bf16: its fp16 peak). A key matches a device name when each of its words is a whole word of the name, and the
+# most specific key wins: "NVIDIA H100 PCIe" is the PCIe card, not the SXM one; "NVIDIA L40" is not the L4.
+PEAK_FLOPS = {
+    "H200": 989.4e12,
+    "H200 NVL": 835.5e12,
+    "H100": 989.4e12,
+    "H100 PCIe": 756.5e12,
+    "H100 NVL": 835.5e12,
+    "A100": 312e12,
+    "L40S": 362.05e12,
+    "L40": 181.05e12,
+    "L4": 121e12,
+    "A10": 125e12,
+    "T4": 65e12,
+}
+
+
+def encoder_weights(config: object) -> int:
+    """``N``: parameters of the encoder layers alone (no embeddings, pooler or head), from a ``BertConfig``."""
+    no_layers = copy.copy(config)
+    no_layers.num_hidden_layers = 0
+    return bert_parameter_count(config, pooler=False) - bert_parameter_count(no_layers, pooler=False)
+
+
+def encoder_training_flops(lengths: Sequence[int], config: object) -> float:
+    """``Σ_i F(s_i)`` over the real (unpadded) lengths ``s_i`` of one epoch's sequences."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    if lengths.size == 0 or lengths.min() < 1:
+        raise ValueError("lengths: expected at least one sequence, each of length 1 or more")
+    weights, layers, hidden = encoder_weights(config), config.num_hidden_layers, config.hidden_size
+    values, counts = np.unique(lengths, return_counts=True)
+    return float(sum(count * 3 * s * forward_flops_per_token(weights, layers, int(s), hidden)
+                     for s, count in zip(values, counts)))
+
+
+def _words(name: str) -> set[str]:
+    return set(re.findall(r"[a-z0-9]+", name.lower()))
+
+
+def peak_flops(device_name: str) -> float | None:
+    """Datasheet dense bf16 peak of a GPU named like ``torch.cuda.get_device_name()``, or ``None`` if unknown.
+
+    Names are matched word by word, never by substring, so an unlisted variant (``A10G``, ``GH200``) gets
+    ``None`` rather than the peak of another chip.
+    """
+    words = _words(device_name)
+    matches = [key for key in PEAK_FLOPS if _words(key) <= words]
+    if not matches:
+        return None
+    most = max(len(_words(key)) for key in matches)
+    best = [key for key in matches if len(_words(key)) == most]
+    return PEAK_FLOPS[best[0]] if len(best) == 1 else None
+
+
+def model_flops_utilisation(flops: float, seconds: float, peak: float | None) -> float | None:
+    """``flops / (seconds × peak)``: the share of the chip's peak spent on the model's useful arithmetic."""
+    if peak is None:
+        return None
+    if seconds <= 0:
+        raise ValueError(f"seconds: expected a positive duration, got {seconds}")
+    return flops / (seconds * peak)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import torch
 
-from ._checks import check_tensor
-from .layers import Embedding, OutputLayer
-from .losses import cross_entropy
-from .lstm import LSTM
+from lmtutorial.core.checks import check_tensor
+from lmtutorial.core.layers import Embedding, OutputLayer
+from lmtutorial.core.losses import cross_entropy
+from lmtutorial.core.lstm import LSTM
 
 RECURRENT = {"lmtutorial": LSTM, "torch": torch.nn.LSTM}
 

@@ -12,8 +12,8 @@ import math
 
 import torch
 
-from .batching import batchify
-from .losses import cross_entropy
+from lmtutorial.data.batching import batchify
+from lmtutorial.core.losses import cross_entropy
 
 
 @torch.no_grad()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import torch
 
-from ._checks import check_tensor
+from lmtutorial.core.checks import check_tensor
 
 
 def log_softmax(logits: torch.Tensor) -> torch.Tensor:

@@ -1,4 +1,4 @@
-"""Chapter 5's goals for ``lmtutorial.finetune`` on one NVIDIA H200, kept in this one place.
+"""Chapter 5's goals for ``lmtutorial.hf.finetune`` on one NVIDIA H200, kept in this one place.
 
 The chapter states them and ``bench/gpu_goals.py`` judges the GPU runs against them; both import them from here.
 
