@@ -26,6 +26,7 @@ from lmtutorial.core.vectors import cosine_similarity, nearest_neighbours
 from lmtutorial.costs import (
     bert_parameter_count,
     compute_optimal,
+    count_parameters,
     forward_flops_per_token,
     gpt2_parameter_count,
     model_state_bytes,

@@ -78,6 +78,11 @@ def gpt2_parameter_count(config: object) -> int:
     return (V + P) * H + L * layer + 2 * H
 
 
+def count_parameters(module: torch.nn.Module) -> int:
+    """How many numbers ``module`` holds in its parameters (``sum(p.numel() ...)``, the one place it is written)."""
+    return sum(p.numel() for p in module.parameters())
+
+
 def model_state_bytes(
     n_params: int, *, weight_bytes: int = 4, grad_bytes: int = 4, optimizer_bytes: int = 8, master_bytes: int = 0
 ) -> int:

@@ -28,7 +28,7 @@ def require_shared(relative: str) -> Path:
     return path
 
 
-# The tiny fine-tune set-up shared by tests/test_finetune.py and tests/test_faults.py: a random BERT of 32
+# The tiny fine-tune set-up shared by tests/test_hf_finetune.py and tests/test_faults.py: a random BERT of 32
 # dimensions with its own WordPiece vocabulary, synthetic reviews, and options that train it in seconds on a CPU.
 FAST = dict(epochs=3, max_length=64, head=16, max_tokens=512, learning_rate=3e-3, validation_fraction=0.1,
             keep_checkpoints=3, disable_tqdm=True, eval_batch_size=64)

@@ -41,6 +41,7 @@ from lmtutorial.hf.bert_data import (REFERENCE_BATCH_SIZE, TRUNCATIONS, PadColla
 from lmtutorial.data.imdb import IMDbUnavailable, balanced_subset, imdb_parquet_dir, label_column, load_imdb
 from lmtutorial.hf.report import hardware, library_versions, save_plots, write_atomically, write_json
 from lmtutorial.core.metrics import classification_scores, confusion_matrix
+from lmtutorial.costs import count_parameters
 
 DEFAULT_MODEL = "bert-base-uncased"
 PRECISIONS = ("auto", "bf16", "fp16", "fp32")
@@ -779,7 +780,7 @@ def _run(config: FinetuneConfig, data, callbacks: list | None, started: float, i
     real_tokens = int(np.sum(lengths))
     results = {
         "model": config.model,
-        "parameters": sum(p.numel() for p in classifier.parameters()),
+        "parameters": count_parameters(classifier),
         "data": {"source": _describe_source(data), "train": len(train_ids), "validation": len(val_ids),
                  "test": len(test_ids), "train_tokens": real_tokens,
                  "train_padding_fraction": padding_fraction(lengths, sampler.batches(), multiple_of=8)},

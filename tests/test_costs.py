@@ -16,10 +16,15 @@ from transformers import (
 from lmtutorial.costs import (
     bert_parameter_count,
     compute_optimal,
+    count_parameters,
     forward_flops_per_token,
     gpt2_parameter_count,
     model_state_bytes,
     saved_activation_bytes,
+    encoder_training_flops,
+    encoder_weights,
+    model_flops_utilisation,
+    peak_flops,
     training_flops,
 )
 
@@ -27,22 +32,18 @@ TINY_BERT = dict(vocab_size=100, hidden_size=32, num_hidden_layers=2, num_attent
                  max_position_embeddings=64)
 
 
-def numel(model: torch.nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
-
-
 def test_bert_base_shape_is_109_482_240_parameters():
     with torch.device("meta"):
         model = BertModel(BertConfig())
-    assert bert_parameter_count(BertConfig()) == numel(model) == 109_482_240
+    assert bert_parameter_count(BertConfig()) == count_parameters(model) == 109_482_240
 
 
 def test_bert_formula_matches_random_small_models_with_and_without_pooler_and_head():
     config = BertConfig(**TINY_BERT, type_vocab_size=3)
-    assert bert_parameter_count(config) == numel(BertModel(config))
-    assert bert_parameter_count(config, pooler=False) == numel(BertModel(config, add_pooling_layer=False))
+    assert bert_parameter_count(config) == count_parameters(BertModel(config))
+    assert bert_parameter_count(config, pooler=False) == count_parameters(BertModel(config, add_pooling_layer=False))
     config.num_labels = 5
-    assert bert_parameter_count(config, num_labels=5) == numel(BertForSequenceClassification(config))
+    assert bert_parameter_count(config, num_labels=5) == count_parameters(BertForSequenceClassification(config))
 
 
 def test_bert_formula_matches_the_shared_minilm_checkpoint():
@@ -58,9 +59,9 @@ def test_bert_formula_matches_the_shared_minilm_checkpoint():
 def test_gpt2_small_shape_is_124_439_808_parameters():
     with torch.device("meta"):
         model = GPT2Model(GPT2Config())
-    assert gpt2_parameter_count(GPT2Config()) == numel(model) == 124_439_808
+    assert gpt2_parameter_count(GPT2Config()) == count_parameters(model) == 124_439_808
     odd = GPT2Config(vocab_size=90, n_embd=24, n_layer=3, n_head=4, n_positions=40, n_inner=50)
-    assert gpt2_parameter_count(odd) == numel(GPT2Model(odd))
+    assert gpt2_parameter_count(odd) == count_parameters(GPT2Model(odd))
 
 
 def test_a_config_without_the_fields_is_a_clear_error():
@@ -86,7 +87,7 @@ def test_model_state_bytes_equal_what_adamw_really_allocates():
         for name, t in state.items()
         if name in ("exp_avg", "exp_avg_sq")
     )
-    assert model_state_bytes(numel(model)) == weights + grads + moments == 16 * 58
+    assert model_state_bytes(count_parameters(model)) == weights + grads + moments == 16 * 58
 
 
 def test_mixed_precision_states_also_cost_16_bytes_per_parameter():
@@ -127,7 +128,7 @@ def test_six_n_d_is_exact_for_a_stack_of_linear_layers():
     x = torch.randn(tokens, 16, requires_grad=True)
     with FlopCounterMode(display=False) as counter:
         model(x).sum().backward()
-    assert counter.get_total_flops() == training_flops(numel(model), tokens) == 6 * 768 * 10
+    assert counter.get_total_flops() == training_flops(count_parameters(model), tokens) == 6 * 768 * 10
 
 
 def test_six_n_d_is_close_for_bert_base_on_short_sequences():
@@ -158,7 +159,7 @@ def test_forward_flops_per_token_match_the_flop_counter_on_bert_base(length):
         ids = torch.zeros(1, length, dtype=torch.long)
     with FlopCounterMode(display=False) as counter:
         model(input_ids=ids)
-    layers = bert_parameter_count(config, pooler=False) - sum(p.numel() for p in model.embeddings.parameters())
+    layers = bert_parameter_count(config, pooler=False) - count_parameters(model.embeddings)
     predicted = forward_flops_per_token(layers, config.num_hidden_layers, length, config.hidden_size) * length
     assert counter.get_total_flops() == pytest.approx(predicted, rel=2e-3)
 
@@ -166,3 +167,61 @@ def test_forward_flops_per_token_match_the_flop_counter_on_bert_base(length):
 def test_forward_flops_per_token_rejects_a_zero_context():
     with pytest.raises(ValueError, match="context: expected a positive number, got 0"):
         forward_flops_per_token(1e6, 2, 0, 64)
+
+
+SMALL = BertConfig(vocab_size=50, hidden_size=64, num_hidden_layers=2, num_attention_heads=4, intermediate_size=256,
+                   max_position_embeddings=128)
+def test_encoder_weights_are_the_encoder_layers_parameters():
+    model = BertModel(SMALL)
+    assert encoder_weights(SMALL) == count_parameters(model.encoder)
+    with torch.device("meta"):
+        base = BertModel(BertConfig())
+    assert encoder_weights(BertConfig()) == count_parameters(base.encoder) == 85_054_464
+
+
+def test_training_flops_match_what_torch_counts():
+    lengths = [40, 96]
+    model = BertModel(SMALL, add_pooling_layer=False)
+    counted = 0
+    for s in lengths:
+        embeddings = torch.randn(1, s, SMALL.hidden_size, requires_grad=True)
+        with FlopCounterMode(display=False) as counter:
+            model.encoder(embeddings).last_hidden_state.sum().backward()
+        counted += counter.get_total_flops()
+    # biases and LayerNorm weights are counted as weights by 6Ns but cost no matrix FLOPs: about 2 % here
+    assert encoder_training_flops(lengths, SMALL) == pytest.approx(counted, rel=0.03)
+
+
+def test_training_flops_are_additive_over_sequences():
+    assert encoder_training_flops([10, 20, 20], SMALL) == pytest.approx(
+        encoder_training_flops([10], SMALL) + 2 * encoder_training_flops([20], SMALL))
+    with pytest.raises(ValueError, match="lengths: expected at least one sequence"):
+        encoder_training_flops([], SMALL)
+
+
+def test_peaks_are_looked_up_by_name():
+    assert peak_flops("NVIDIA H200") == peak_flops("NVIDIA H100 80GB HBM3") == 989.4e12
+    assert peak_flops("NVIDIA A100-SXM4-80GB") == peak_flops("NVIDIA A100 80GB PCIe") == 312e12
+    assert peak_flops("NVIDIA A10") == 125e12
+    assert peak_flops("NVIDIA L40S") == 362.05e12 and peak_flops("NVIDIA L4") == 121e12
+    assert peak_flops("Tesla T4") == 65e12 and peak_flops("x86_64") is None
+
+
+@pytest.mark.parametrize("name, peak", [
+    ("NVIDIA L40", 181.05e12),  # not the L4's 121e12
+    ("NVIDIA H100 PCIe", 756.5e12),  # not the SXM card's 989.4e12
+    ("NVIDIA H100 NVL", 835.5e12),
+    ("NVIDIA H200 NVL", 835.5e12),
+    ("NVIDIA A10G", None),  # no NVIDIA datasheet; not the A10's peak
+    ("NVIDIA GH200 480GB", None),  # not the H200's peak
+    ("NVIDIA T40", None),  # not the T4's peak
+])
+def test_peaks_match_whole_words_and_the_most_specific_variant(name, peak):
+    assert peak_flops(name) == peak
+
+
+def test_model_flops_utilisation():
+    assert model_flops_utilisation(5e14, 1.0, 1e15) == 0.5
+    assert model_flops_utilisation(5e14, 1.0, None) is None
+    with pytest.raises(ValueError, match="seconds: expected a positive duration, got 0"):
+        model_flops_utilisation(1.0, 0, 1e15)
