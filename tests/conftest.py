@@ -1,15 +1,37 @@
-"""Shared test helpers: the optional ../shared resources."""
+"""Shared test helpers: the repository root, the skip-or-fail rule, the optional ../shared resources, and loading
+an in-repo Sphinx extension from ``_ext/``."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
 from lmtutorial.book.resources import shared_dir
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[1]  # the repository root, for every test (the one definition)
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() == "true"
+
+
+def skip_or_fail(message: str) -> None:
+    """Skip with a reason for readers; under CI=true the same condition is a failure (CI must never skip)."""
+    if in_ci():
+        pytest.fail(f"CI must not skip: {message}")
+    pytest.skip(message)
+
+
+def ext_module(name: str) -> ModuleType:
+    """The in-repo Sphinx extension ``_ext/<name>.py``, imported on its own (tests share its rules, not copies)."""
+    spec = importlib.util.spec_from_file_location(name, REPO / "_ext" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def require_shared(relative: str) -> Path:
@@ -22,9 +44,7 @@ def require_shared(relative: str) -> Path:
     if path is None or not path.exists():
         message = (f"needs shared/{relative} (the offline copy beside the repository, or set LMTUTORIAL_SHARED); "
                    "readers without it download the same data from the Hugging Face Hub")
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI must not skip: {message}")
-        pytest.skip(message)
+        skip_or_fail(message)
     return path
 
 

@@ -7,14 +7,13 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import torch
 
 from lmtutorial import count_parameters
+from conftest import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 spec = importlib.util.spec_from_file_location("bert_speed", REPO / "bench" / "bert_speed.py")
 bert_speed = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(bert_speed)

@@ -8,8 +8,9 @@ from pathlib import Path
 import jupytext
 import nbformat
 import pytest
+from conftest import REPO
 
-BOOK = Path(__file__).resolve().parents[1] / "book"
+BOOK = REPO / "book"
 CHAPTERS = sorted(p for p in BOOK.glob("*.md") if p.read_text(encoding="utf-8").startswith("---\njupytext:"))
 
 
