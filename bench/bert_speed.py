@@ -50,7 +50,7 @@ from lmtutorial.hf.bert_data import (PadCollator, TokenBudgetBatchSampler, fixed
 from lmtutorial.costs import bert_parameter_count  # noqa: E402
 from lmtutorial.hf.finetune import (ARTICLE_TRAINING_ARGUMENTS, BucketTrainer, EpochTimer, FinetuneConfig,  # noqa: E402
                                  training_arguments)
-from lmtutorial.hf.report import hardware, library_versions, write_json  # noqa: E402
+from lmtutorial.provenance import hardware, library_versions, write_json  # noqa: E402
 from lmtutorial.book.goals import BERT_BASE_EPOCH_SECONDS  # noqa: E402
 from lmtutorial.costs import encoder_training_flops, model_flops_utilisation, peak_flops  # noqa: E402
 
@@ -90,13 +90,13 @@ class StepTimer(TrainerCallback):
 
     def on_train_begin(self, args, state, control, **kwargs):
         self.tf32 = tf32_state()
-        self.begin = EpochTimer._now()
+        self.begin = EpochTimer.now()
 
     def on_step_end(self, args, state, control, **kwargs):
         if state.global_step == self.warmup:
-            self.start = EpochTimer._now()
+            self.start = EpochTimer.now()
         if state.global_step == self.last:
-            self.end = EpochTimer._now()
+            self.end = EpochTimer.now()
 
     @property
     def seconds_per_step(self) -> float:
@@ -212,10 +212,10 @@ def matmul_flops() -> float | None:
     b = torch.randn(8192, 8192, device="cuda", dtype=torch.bfloat16)
     for _ in range(3):
         a @ b
-    start = EpochTimer._now()
+    start = EpochTimer.now()
     for _ in range(10):
         a @ b
-    seconds = (EpochTimer._now() - start) / 10
+    seconds = (EpochTimer.now() - start) / 10
     del a, b
     torch.cuda.empty_cache()
     return 2 * 8192**3 / seconds

@@ -28,7 +28,7 @@ from lmtutorial.hf.bert_data import (  # noqa: E402
     token_lengths,
 )
 from lmtutorial.data.imdb import load_imdb  # noqa: E402
-from lmtutorial.hf.report import hardware, library_versions, write_json  # noqa: E402
+from lmtutorial.provenance import hardware, library_versions, write_json  # noqa: E402
 from lmtutorial.book.resources import shared_path  # noqa: E402
 from lmtutorial.costs import encoder_training_flops  # noqa: E402
 

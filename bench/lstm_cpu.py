@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 
 from lmtutorial import LSTM
-from lmtutorial.hf.report import library_versions, write_json
+from lmtutorial.provenance import library_versions, write_json
 
 # (batch, seq_len, input_size, hidden_size): chapter 3's language model in the "ci" and the "full" profile
 SIZES = {"ci": (32, 35, 64, 128), "full": (32, 35, 128, 256)}

@@ -39,7 +39,8 @@ from transformers import Trainer, TrainerCallback, TrainingArguments
 from lmtutorial.hf.bert_data import (REFERENCE_BATCH_SIZE, TRUNCATIONS, PadCollator, TokenBudgetBatchSampler, column,
                         padding_fraction, scaled_learning_rate, tokenize_reviews)
 from lmtutorial.data.imdb import IMDbUnavailable, balanced_subset, imdb_parquet_dir, label_column, load_imdb
-from lmtutorial.hf.report import hardware, library_versions, save_plots, write_atomically, write_json
+from lmtutorial.hf.report import save_plots
+from lmtutorial.provenance import hardware, library_versions, write_atomically, write_json
 from lmtutorial.core.metrics import classification_scores, confusion_matrix
 from lmtutorial.costs import count_parameters
 
@@ -306,16 +307,17 @@ class EpochTimer(TrainerCallback):
         self._start = 0.0
 
     @staticmethod
-    def _now() -> float:
+    def now() -> float:
+        """The time in seconds (time.perf_counter), after the GPU has finished its queued work."""
         if torch.cuda.is_available():
             torch.cuda.synchronize()
         return time.perf_counter()
 
     def on_epoch_begin(self, args, state, control, **kwargs):
-        self._start = self._now()
+        self._start = self.now()
 
     def on_epoch_end(self, args, state, control, **kwargs):
-        self.seconds.append(self._now() - self._start)
+        self.seconds.append(self.now() - self._start)
         state.log_history.append({"epoch": state.epoch, "step": state.global_step, "train_seconds": self.seconds[-1]})
 
 

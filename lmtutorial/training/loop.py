@@ -22,6 +22,7 @@ from tqdm.auto import tqdm
 
 from lmtutorial.core.optim import Adam
 from lmtutorial.data.text import Vocabulary
+from lmtutorial.plots import plot_loss_curves
 
 Batch = tuple[torch.Tensor, ...]
 
@@ -193,15 +194,11 @@ def load_checkpoint(path: str | os.PathLike, model: torch.nn.Module, optimizer: 
 
 def plot_history(histories: dict[str, History], ax=None, title: str = "Training and validation loss", smooth: int = 20):  # noqa: ANN001, ANN201 - matplotlib types
     """Training loss (moving average of ``smooth`` steps) and validation loss of each run, on one axis."""
-    import matplotlib.pyplot as plt
-
-    ax = ax if ax is not None else plt.subplots(figsize=(7, 4))[1]
-    for (name, history), color in zip(histories.items(), plt.rcParams["axes.prop_cycle"].by_key()["color"]):
+    runs = {}
+    for name, history in histories.items():
         losses = torch.tensor(history.step_loss)
         window = max(1, min(smooth, len(losses)))
         averaged = losses.unfold(0, window, 1).mean(1)
-        ax.plot(range(window, len(losses) + 1), averaged, color=color, alpha=0.6, label=f"{name}: training")
-        ax.plot(history.val_step, history.val_loss, "o--", color=color, label=f"{name}: validation")
-    ax.set(xlabel="training step", ylabel="cross-entropy (nats per token)", title=title)
-    ax.legend()
-    return ax
+        runs[name] = {"training": (range(window, len(losses) + 1), averaged),
+                      "validation": (history.val_step, history.val_loss)}
+    return plot_loss_curves(runs, ax, xlabel="training step", ylabel="cross-entropy (nats per token)", title=title)
