@@ -53,18 +53,15 @@ def test_word_vector_file_round_trip(tmp_path, header):
 
 def test_bad_word_vector_files_are_clear(tmp_path):
     path = tmp_path / "bad.txt"
-    path.write_text("the 0.1 0.2\nmovie 0.3\n")
-    with pytest.raises(ValueError, match=r"line 2: expected 2 numbers after the word \(as on the first line\), got 1"):
-        read_word_vectors(path)
-    path.write_text("3 2\nthe 0.1 0.2\n")
-    with pytest.raises(ValueError, match="the header promises 3 vectors of 2 numbers, got 1 of 2"):
-        read_word_vectors(path)
-    path.write_text("the 0.1 abc\n")
-    with pytest.raises(ValueError, match="line 1: expected numbers after the word"):
-        read_word_vectors(path)
-    path.write_text("")
-    with pytest.raises(ValueError, match="expected word vectors, got an empty file"):
-        read_word_vectors(path)
+    for text, message in [
+        ("the 0.1 0.2\nmovie 0.3\n", r"line 2: expected 2 numbers after the word \(as on the first line\), got 1"),
+        ("3 2\nthe 0.1 0.2\n", "the header promises 3 vectors of 2 numbers, got 1 of 2"),
+        ("the 0.1 abc\n", "line 1: expected numbers after the word"),
+        ("", "expected word vectors, got an empty file"),
+    ]:
+        path.write_text(text)
+        with pytest.raises(ValueError, match=message):
+            read_word_vectors(path)
     path.write_text("zebra 0.1 0.2\n")
     with pytest.raises(ValueError, match="none of the 3 vocabulary words has a vector in this file"):
         Embedding.from_word_vectors(path, ["<pad>", "<unk>", "movie"])

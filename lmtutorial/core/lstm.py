@@ -36,15 +36,8 @@ class LSTMGates(NamedTuple):
     h: torch.Tensor  #: new hidden state
 
 
-def lstm_gates(
-    x: torch.Tensor,
-    h: torch.Tensor,
-    c: torch.Tensor,
-    W_ih: torch.Tensor,
-    W_hh: torch.Tensor,
-    b_ih: torch.Tensor | None = None,
-    b_hh: torch.Tensor | None = None,
-) -> LSTMGates:
+def lstm_gates(x: torch.Tensor, h: torch.Tensor, c: torch.Tensor, W_ih: torch.Tensor, W_hh: torch.Tensor,
+               b_ih: torch.Tensor | None = None, b_hh: torch.Tensor | None = None) -> LSTMGates:
     """One standard LSTM step, returning every gate as well as the new ``(h, c)``."""
     check_step_inputs(x, h, W_ih, W_hh, b_ih, b_hh, gates=4)
     check_shape("c", c, tuple(h.shape), "like h")
@@ -63,32 +56,17 @@ def lstm_cell_from_preactivation(pre: torch.Tensor, c: torch.Tensor) -> LSTMGate
     return LSTMGates(i=i, f=f, g=g, o=o, c=c_new, h=o * torch.tanh(c_new))
 
 
-def lstm_step(
-    x: torch.Tensor,
-    h: torch.Tensor,
-    c: torch.Tensor,
-    W_ih: torch.Tensor,
-    W_hh: torch.Tensor,
-    b_ih: torch.Tensor | None = None,
-    b_hh: torch.Tensor | None = None,
-) -> tuple[torch.Tensor, torch.Tensor]:
+def lstm_step(x: torch.Tensor, h: torch.Tensor, c: torch.Tensor, W_ih: torch.Tensor, W_hh: torch.Tensor,
+              b_ih: torch.Tensor | None = None,
+              b_hh: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """One standard LSTM step; returns ``(h_t, c_t)`` exactly like ``torch.nn.LSTMCell``."""
     gates = lstm_gates(x, h, c, W_ih, W_hh, b_ih, b_hh)
     return gates.h, gates.c
 
 
-def lstm_step_article(
-    x: torch.Tensor,
-    h: torch.Tensor,
-    c: torch.Tensor,
-    W_ih: torch.Tensor,
-    W_hh: torch.Tensor,
-    b_ih: torch.Tensor | None,
-    b_hh: torch.Tensor | None,
-    W_oc: torch.Tensor,
-    W_oh: torch.Tensor,
-    b_o: torch.Tensor | None = None,
-) -> LSTMGates:
+def lstm_step_article(x: torch.Tensor, h: torch.Tensor, c: torch.Tensor, W_ih: torch.Tensor, W_hh: torch.Tensor,
+                      b_ih: torch.Tensor | None, b_hh: torch.Tensor | None, W_oc: torch.Tensor, W_oh: torch.Tensor,
+                      b_o: torch.Tensor | None = None) -> LSTMGates:
     """The source article's variant of the cell, kept to show why the standard form differs::
 
         i_t, f_t = σ(W [h_{t-1}, x_t] + b)

@@ -20,10 +20,8 @@ NONLINEARITIES: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
 }
 
 
-def affine_pair(
-    x: torch.Tensor, h: torch.Tensor, W_ih: torch.Tensor, W_hh: torch.Tensor,
-    b_ih: torch.Tensor | None, b_hh: torch.Tensor | None,
-) -> torch.Tensor:
+def affine_pair(x: torch.Tensor, h: torch.Tensor, W_ih: torch.Tensor, W_hh: torch.Tensor,
+                b_ih: torch.Tensor | None, b_hh: torch.Tensor | None) -> torch.Tensor:
     """``x W_ihᵀ + b_ih + h W_hhᵀ + b_hh``: the pre-activation shared by RNN, GRU and LSTM cells."""
     out = x @ W_ih.T + h @ W_hh.T
     if b_ih is not None:
@@ -33,15 +31,9 @@ def affine_pair(
     return out
 
 
-def rnn_step(
-    x: torch.Tensor,
-    h: torch.Tensor,
-    W_ih: torch.Tensor,
-    W_hh: torch.Tensor,
-    b_ih: torch.Tensor | None = None,
-    b_hh: torch.Tensor | None = None,
-    nonlinearity: str = "tanh",
-) -> torch.Tensor:
+def rnn_step(x: torch.Tensor, h: torch.Tensor, W_ih: torch.Tensor, W_hh: torch.Tensor,
+             b_ih: torch.Tensor | None = None, b_hh: torch.Tensor | None = None,
+             nonlinearity: str = "tanh") -> torch.Tensor:
     """Return ``h_t = φ(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh)``.
 
     Shapes follow ``torch.nn.RNNCell``: ``x`` is ``(batch, input_size)`` or ``(input_size,)``, ``h`` is

@@ -63,21 +63,10 @@ class Vocabulary:
         """A short hash of the token list: two vocabularies share it only if every id means the same token."""
         return hashlib.sha256(json.dumps(self.itos, ensure_ascii=False).encode("utf-8")).hexdigest()[:16]
 
-    @property
-    def pad_id(self) -> int:
-        return self.stoi[PAD]
-
-    @property
-    def unk_id(self) -> int:
-        return self.stoi[UNK]
-
-    @property
-    def bos_id(self) -> int:
-        return self.stoi[BOS]
-
-    @property
-    def eos_id(self) -> int:
-        return self.stoi[EOS]
+    pad_id = property(lambda self: self.stoi[PAD], doc="The id of the padding token.")
+    unk_id = property(lambda self: self.stoi[UNK], doc="The id of the unknown-word token.")
+    bos_id = property(lambda self: self.stoi[BOS], doc="The id of the beginning-of-sequence token.")
+    eos_id = property(lambda self: self.stoi[EOS], doc="The id of the end-of-sequence token.")
 
     def encode(self, text: str, add_bos: bool = False, add_eos: bool = False) -> list[int]:
         """Token ids of ``text``; unknown words map to ``<unk>``. Empty text raises ``ValueError``."""
