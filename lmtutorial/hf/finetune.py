@@ -27,7 +27,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import datasets
@@ -61,6 +61,11 @@ CLI_FLAGS = {"learning_rate": "--lr", "results_path": "--results", "plots": "--n
 _COMMAND_LINE = contextvars.ContextVar("command_line", default=False)
 
 
+def cli(help: str, **argparse_options: object) -> dict:  # noqa: A002 - argparse's name
+    """Field metadata that makes a :class:`FinetuneConfig` field a command-line option with this help text."""
+    return {"cli": {"help": help, **argparse_options}}
+
+
 class DiskFull(OSError):
     """A save ran out of disk space; the message names the folder."""
 
@@ -83,36 +88,51 @@ def _switch(name: str) -> str:
 
 @dataclass
 class FinetuneConfig:
-    """Every knob of :func:`finetune`, with the defaults used for ``bert-base-uncased`` on IMDb."""
+    """Every knob of :func:`finetune`, with the defaults used for ``bert-base-uncased`` on IMDb.
 
-    model: str = DEFAULT_MODEL
-    data: str | None = None
-    output_dir: str = "runs/bert-imdb"
-    epochs: float = 3.0
-    learning_rate: float = 2.5e-5  # per 16 reviews: 5e-5 at BERT's batch of 32 (Devlin et al. 2019's top rate)
-    warmup: float = 0.06
-    weight_decay: float = 0.01
-    max_tokens: int = 16384
-    max_length: int = 512
-    truncation: str = "head+tail"
-    head: int = 128
-    num_labels: int = 2
-    validation_fraction: float = 0.05
-    train_size: int | None = None
-    test_size: int | None = None
-    precision: str = "auto"
-    compile: bool = False
-    eval_batch_size: int = 128
-    num_workers: int | None = None
-    seed: int = 0
-    resume: bool = False
-    overwrite: bool = False
-    keep_checkpoints: int = 2
+    A field with ``cli(help)`` metadata is also a command-line option (:func:`parse_args` derives it: flag, type,
+    default, choices), so each default is written once, here.
+    """
+
+    model: str = field(default=DEFAULT_MODEL, metadata=cli("Hub name or local folder with config.json"))
+    data: str | None = field(default=None, metadata=cli(
+        "folder with train.parquet and test.parquet (default: a local IMDb copy, else the Hub)"))
+    output_dir: str = field(default="runs/bert-imdb", metadata=cli(
+        "checkpoints, results.json and plots; one run at a time"))
+    epochs: float = field(default=3.0, metadata=cli("training epochs, more than 0"))
+    # per 16 reviews: 5e-5 at BERT's batch of 32 (Devlin et al. 2019's top rate)
+    learning_rate: float = field(default=2.5e-5, metadata=cli(
+        "peak learning rate for 16 reviews a step, scaled linearly to each token-budget batch"))
+    warmup: float = field(default=0.06, metadata=cli("share of steps with linear warm-up"))
+    weight_decay: float = field(default=0.01, metadata=cli("AdamW weight decay"))
+    max_tokens: int = field(default=16384, metadata=cli("token budget per training batch, padding included"))
+    max_length: int = field(default=512, metadata=cli("tokens kept per review"))
+    truncation: str = field(default="head+tail", metadata=cli(
+        "which tokens of a long review to keep", choices=TRUNCATIONS))
+    head: int = field(default=128, metadata=cli("tokens kept from the start (head+tail)"))
+    num_labels: int = field(default=2, metadata=cli("classes; labels are 0 .. num-labels - 1"))
+    validation_fraction: float = field(default=0.05, metadata=cli(
+        "share of train held out for validation, between 0 and 1"))
+    train_size: int | None = field(default=None, metadata=cli("balanced subset of train (default: all)"))
+    test_size: int | None = field(default=None, metadata=cli("balanced subset of test (default: all)"))
+    precision: str = field(default="auto", metadata=cli(
+        "auto: bf16 or fp16 on a GPU, fp32 on a CPU", choices=PRECISIONS))
+    compile: bool = field(default=False, metadata=cli("torch.compile the model (default: off)"))
+    eval_batch_size: int = field(default=128, metadata=cli("reviews per evaluation batch"))
+    num_workers: int | None = field(default=None, metadata=cli(
+        "dataloader workers (default: 2 on a GPU, 0 on a CPU)"))
+    seed: int = field(default=0, metadata=cli("seed of the head, the split, the batches and dropout"))
+    resume: bool = field(default=False, metadata=cli(
+        "continue from the last complete checkpoint in --output-dir (default: off)"))
+    overwrite: bool = field(default=False, metadata=cli(
+        "delete the earlier run in --output-dir first (default: off)"))
+    keep_checkpoints: int = field(default=2, metadata=cli("checkpoints kept, the best one always"))
     save_model: bool = True
-    results_path: str | None = None
-    plots: bool = True
+    results_path: str | None = field(default=None, metadata=cli(
+        "also write the results JSON here (default: only results.json in --output-dir)"))
+    plots: bool = field(default=True, metadata=cli("skip the loss and confusion-matrix plots (default: written)"))
     logging_steps: int | None = None
-    use_cpu: bool = False
+    use_cpu: bool = field(default=False, metadata=cli("train on the CPU even if a GPU is present (default: off)"))
     disable_tqdm: bool = False
 
 
@@ -860,7 +880,6 @@ class _DefaultsHelp(argparse.ArgumentDefaultsHelpFormatter):
 
 def parse_args(argv: list[str] | None = None) -> tuple[str, str | None, str, dict]:
     """The command line of ``python -m lmtutorial.hf.finetune``: model, data, output folder and options."""
-    defaults = FinetuneConfig()
     parser = argparse.ArgumentParser(
         prog="python -m lmtutorial.hf.finetune", formatter_class=_DefaultsHelp,
         description="Fine-tune a BERT-family model on IMDb (or any parquet folder with text and label columns) "
@@ -868,42 +887,16 @@ def parse_args(argv: list[str] | None = None) -> tuple[str, str | None, str, dic
                     "token-budget length buckets, bf16 where supported, accuracy and F1, a results JSON and plots, "
                     "a checkpoint per epoch and --resume. Several GPUs: "
                     "torchrun --nproc_per_node N -m lmtutorial.hf.finetune.")
-    add = parser.add_argument
-    add("--model", default=defaults.model, help="Hub name or local folder with config.json")
-    add("--data", default=None, help="folder with train.parquet and test.parquet (default: a local IMDb copy, "
-        "else the Hub)")
-    add("--output-dir", default=defaults.output_dir, help="checkpoints, results.json and plots; one run at a time")
-    add("--epochs", type=float, default=defaults.epochs, help="training epochs, more than 0")
-    add("--lr", dest="learning_rate", type=float, default=defaults.learning_rate,
-        help="peak learning rate for 16 reviews a step, scaled linearly to each token-budget batch")
-    add("--warmup", type=float, default=defaults.warmup, help="share of steps with linear warm-up")
-    add("--weight-decay", type=float, default=defaults.weight_decay, help="AdamW weight decay")
-    add("--max-tokens", type=int, default=defaults.max_tokens, help="token budget per training batch, padding "
-        "included")
-    add("--max-length", type=int, default=defaults.max_length, help="tokens kept per review")
-    add("--truncation", choices=TRUNCATIONS, default=defaults.truncation, help="which tokens of a long review to keep")
-    add("--head", type=int, default=defaults.head, help="tokens kept from the start (head+tail)")
-    add("--num-labels", type=int, default=defaults.num_labels, help="classes; labels are 0 .. num-labels - 1")
-    add("--validation-fraction", type=float, default=defaults.validation_fraction,
-        help="share of train held out for validation, between 0 and 1")
-    add("--train-size", type=int, default=None, help="balanced subset of train (default: all)")
-    add("--test-size", type=int, default=None, help="balanced subset of test (default: all)")
-    add("--precision", choices=PRECISIONS, default=defaults.precision, help="auto: bf16 or fp16 on a GPU, fp32 on "
-        "a CPU")
-    add("--compile", action="store_true", help="torch.compile the model (default: off)")
-    add("--eval-batch-size", type=int, default=defaults.eval_batch_size, help="reviews per evaluation batch")
-    add("--num-workers", type=int, default=None, help="dataloader workers (default: 2 on a GPU, 0 on a CPU)")
-    add("--seed", type=int, default=defaults.seed, help="seed of the head, the split, the batches and dropout")
-    add("--resume", action="store_true", help="continue from the last complete checkpoint in --output-dir "
-        "(default: off)")
-    add("--overwrite", action="store_true", help="delete the earlier run in --output-dir first (default: off)")
-    add("--keep-checkpoints", type=int, default=defaults.keep_checkpoints, help="checkpoints kept, the best one "
-        "always")
-    add("--results", dest="results_path", default=None, help="also write the results JSON here (default: only "
-        "results.json in --output-dir)")
-    add("--no-plots", dest="plots", action="store_false", help="skip the loss and confusion-matrix plots "
-        "(default: written)")
-    add("--cpu", dest="use_cpu", action="store_true", help="train on the CPU even if a GPU is present (default: off)")
+    for option in fields(FinetuneConfig):
+        if "cli" not in option.metadata:
+            continue
+        kind = str(option.type).split("|")[0].strip()  # "int | None" -> "int" (annotations are strings here)
+        settings = dict(dest=option.name, default=option.default, **option.metadata["cli"])
+        if kind == "bool":
+            settings["action"] = "store_false" if option.default else "store_true"
+        elif kind in ("int", "float"):
+            settings["type"] = {"int": int, "float": float}[kind]
+        parser.add_argument(CLI_FLAGS.get(option.name, "--" + option.name.replace("_", "-")), **settings)
     options = vars(parser.parse_args(argv))
     model, data, output_dir = options.pop("model"), options.pop("data"), options.pop("output_dir")
     return model, data, output_dir, options
