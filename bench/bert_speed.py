@@ -48,8 +48,8 @@ from transformers import (BertConfig, BertForSequenceClassification, Trainer, Tr
 from lmtutorial.hf.bert_data import (PadCollator, TokenBudgetBatchSampler, fixed_size_batches,  # noqa: E402
                                   head_tail, padding_fraction)
 from lmtutorial.costs import bert_parameter_count  # noqa: E402
-from lmtutorial.hf.finetune import (ARTICLE_TRAINING_ARGUMENTS, BucketTrainer, EpochTimer, FinetuneConfig,  # noqa: E402
-                                 training_arguments)
+from lmtutorial.hf.config import ARTICLE_TRAINING_ARGUMENTS, FinetuneConfig  # noqa: E402
+from lmtutorial.hf.trainer import BucketTrainer, EpochTimer, training_arguments  # noqa: E402
 from lmtutorial.provenance import hardware, library_versions, write_json  # noqa: E402
 from lmtutorial.book.goals import BERT_BASE_EPOCH_SECONDS  # noqa: E402
 from lmtutorial.costs import encoder_training_flops, model_flops_utilisation, peak_flops  # noqa: E402
@@ -173,7 +173,7 @@ def article_recipe(name: str, data, config, bf16: bool, steps: int, warmup: int,
 
 def lmtutorial_recipe(name: str, data, config, compile: bool, epochs: int, max_tokens: int, workdir: Path) -> dict:
     """lmtutorial's recipe through the same ``BucketTrainer`` that ``lmtutorial.hf.finetune`` uses."""
-    from lmtutorial.hf.finetune import resolve_precision
+    from lmtutorial.hf.config import resolve_precision
 
     precision = resolve_precision("auto")
     lengths = data.with_format("numpy")["length"]

@@ -17,7 +17,9 @@ from safetensors.torch import load_file
 from transformers import Trainer, TrainerCallback
 
 from conftest import FAST
-from lmtutorial.hf.finetune import DiskFull, RunFolderBusy, RunLock, checkpoint_problem, finetune, main
+from lmtutorial.hf.config import DiskFull, RunFolderBusy
+from lmtutorial.hf.finetune import finetune, main
+from lmtutorial.hf.output import checkpoint_problem, RunLock
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

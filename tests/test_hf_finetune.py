@@ -11,7 +11,8 @@ from safetensors.torch import load_file
 from transformers import TrainerCallback, TrainingArguments
 
 from conftest import FAST, REPO, require_shared
-from lmtutorial.hf.finetune import ARTICLE_TRAINING_ARGUMENTS, finetune, load_classifier, main, resolve_precision
+from lmtutorial.hf.config import ARTICLE_TRAINING_ARGUMENTS, resolve_precision
+from lmtutorial.hf.finetune import finetune, load_classifier, main
 
 OFFLINE = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
            "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}

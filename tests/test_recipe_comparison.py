@@ -9,7 +9,9 @@ import torch
 from transformers import TrainerCallback, TrainingArguments
 
 from lmtutorial.hf.bert_data import PadCollator, TokenBudgetBatchSampler, column, scaled_learning_rate, tokenize_reviews
-from lmtutorial.hf.finetune import BucketTrainer, FinetuneConfig, load_classifier, tf32_inside, training_arguments
+from lmtutorial.hf.config import FinetuneConfig
+from lmtutorial.hf.finetune import load_classifier
+from lmtutorial.hf.trainer import BucketTrainer, tf32_inside, training_arguments
 from lmtutorial.hf.tiny_bert import tiny_bert, toy_reviews
 from conftest import REPO
 
