@@ -1,6 +1,6 @@
 """Pytest hooks for the chapter notebooks (run by nbval): a chapter without its data is one skip, not a cascade.
 
-When a cell raises ``lmtutorial.data.IMDbUnavailable`` (chapters call ``require_imdb()`` in their first cell), that
+When a cell raises ``lmtutorial.data.imdb.IMDbUnavailable`` (chapters call ``require_imdb()`` in their first cell), that
 cell is reported as skipped with the error's one line as the reason, and the notebook's other cells are not run,
 instead of failing each one with a ``NameError``. Under CI (``CI=true``) it is one failure instead: CI must never
 skip for want of data.

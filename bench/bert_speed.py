@@ -20,7 +20,7 @@ transformers changes for a whole process, TF32 above all (``TrainingArguments(tf
 one recipe to the next, whatever their order, and each process starts with an empty CUDA cache and its own
 peak-memory counter. Each recipe records the TF32 switches it trained under (``tf32``).
 
-Model FLOPs utilisation counts the useful work only (real tokens, :mod:`lmtutorial.throughput`) against the chip's
+Model FLOPs utilisation counts the useful work only (real tokens, :mod:`lmtutorial.costs`) against the chip's
 datasheet bf16 peak; a large bf16 matrix product measures the ceiling this particular chip reaches.
 """
 
@@ -45,14 +45,14 @@ sys.path.insert(0, str(REPO))
 from transformers import (BertConfig, BertForSequenceClassification, Trainer, TrainerCallback,  # noqa: E402
                           TrainingArguments)
 
-from lmtutorial.bert_data import (PadCollator, TokenBudgetBatchSampler, fixed_size_batches,  # noqa: E402
+from lmtutorial.hf.bert_data import (PadCollator, TokenBudgetBatchSampler, fixed_size_batches,  # noqa: E402
                                   head_tail, padding_fraction)
-from lmtutorial.compute import bert_parameter_count  # noqa: E402
-from lmtutorial.finetune import (ARTICLE_TRAINING_ARGUMENTS, BucketTrainer, EpochTimer, FinetuneConfig,  # noqa: E402
-                                 training_arguments)
-from lmtutorial.finetune_report import hardware, library_versions, write_json  # noqa: E402
-from lmtutorial.goals import BERT_BASE_EPOCH_SECONDS  # noqa: E402
-from lmtutorial.throughput import encoder_training_flops, model_flops_utilisation, peak_flops  # noqa: E402
+from lmtutorial.costs import bert_parameter_count  # noqa: E402
+from lmtutorial.hf.config import ARTICLE_TRAINING_ARGUMENTS, FinetuneConfig  # noqa: E402
+from lmtutorial.hf.trainer import BucketTrainer, EpochTimer, training_arguments  # noqa: E402
+from lmtutorial.provenance import hardware, library_versions, write_json  # noqa: E402
+from lmtutorial.book.goals import BERT_BASE_EPOCH_SECONDS  # noqa: E402
+from lmtutorial.costs import encoder_training_flops, model_flops_utilisation, peak_flops  # noqa: E402
 
 SIZES = {
     "bert-base": {},
@@ -90,13 +90,13 @@ class StepTimer(TrainerCallback):
 
     def on_train_begin(self, args, state, control, **kwargs):
         self.tf32 = tf32_state()
-        self.begin = EpochTimer._now()
+        self.begin = EpochTimer.now()
 
     def on_step_end(self, args, state, control, **kwargs):
         if state.global_step == self.warmup:
-            self.start = EpochTimer._now()
+            self.start = EpochTimer.now()
         if state.global_step == self.last:
-            self.end = EpochTimer._now()
+            self.end = EpochTimer.now()
 
     @property
     def seconds_per_step(self) -> float:
@@ -119,10 +119,10 @@ def tokenized_reviews(args: argparse.Namespace) -> tuple[datasets.Dataset, np.nd
     ``length``), the untruncated lengths, and what was used."""
     from transformers import AutoTokenizer
 
-    from lmtutorial.bert_data import tokenize_reviews
-    from lmtutorial.data import load_imdb
-    from lmtutorial.resources import shared_path
-    from lmtutorial.tiny_bert import toy_reviews, train_wordpiece
+    from lmtutorial.hf.bert_data import tokenize_reviews
+    from lmtutorial.data.imdb import load_imdb
+    from lmtutorial.book.resources import shared_path
+    from lmtutorial.hf.tiny_bert import toy_reviews, train_wordpiece
 
     tokenizer_dir = args.tokenizer or shared_path("models/all-MiniLM-L6-v2-bf16")
     try:
@@ -172,8 +172,8 @@ def article_recipe(name: str, data, config, bf16: bool, steps: int, warmup: int,
 
 
 def lmtutorial_recipe(name: str, data, config, compile: bool, epochs: int, max_tokens: int, workdir: Path) -> dict:
-    """lmtutorial's recipe through the same ``BucketTrainer`` that ``lmtutorial.finetune`` uses."""
-    from lmtutorial.finetune import resolve_precision
+    """lmtutorial's recipe through the same ``BucketTrainer`` that ``lmtutorial.hf.finetune`` uses."""
+    from lmtutorial.hf.config import resolve_precision
 
     precision = resolve_precision("auto")
     lengths = data.with_format("numpy")["length"]
@@ -212,10 +212,10 @@ def matmul_flops() -> float | None:
     b = torch.randn(8192, 8192, device="cuda", dtype=torch.bfloat16)
     for _ in range(3):
         a @ b
-    start = EpochTimer._now()
+    start = EpochTimer.now()
     for _ in range(10):
         a @ b
-    seconds = (EpochTimer._now() - start) / 10
+    seconds = (EpochTimer.now() - start) / 10
     del a, b
     torch.cuda.empty_cache()
     return 2 * 8192**3 / seconds

@@ -102,8 +102,8 @@ if [ "$MODE" = "--smoke" ]; then
   RESULTS=${SMOKE_RESULTS:-/tmp/lmtutorial-gpu-check-smoke}
   mkdir -p "$RESULTS"
   TINY="$RESULTS/tiny-bert"
-  step "tiny model" 0 $PY -m lmtutorial.tiny_bert "$TINY" --reviews 500
-  step "fine-tune" 0 $PY -m lmtutorial.finetune --model "$TINY" --train-size 160 --test-size 64 \
+  step "tiny model" 0 $PY -m lmtutorial.hf.tiny_bert "$TINY" --reviews 500
+  step "fine-tune" 0 $PY -m lmtutorial.hf.finetune --model "$TINY" --train-size 160 --test-size 64 \
     --validation-fraction 0.2 --epochs 1 --max-length 64 --head 16 --max-tokens 1024 --lr 1e-3 \
     --output-dir "$RESULTS/finetune" --overwrite --results "$RESULTS/finetune_smoke.json"
   step "speed benchmark" 0 $PY bench/bert_speed.py --smoke --out "$RESULTS/bert_speed_smoke.json"
@@ -125,7 +125,7 @@ mkdir -p "$RESULTS"
 # 1. The accuracy and end-to-end goal: MiniLM, full IMDb, 3 epochs, test once. A budget of 8,192 tokens gives about
 #    as many updates per epoch as the reference run's batches of 32.
 RUN=/tmp/finetune-minilm
-step "fine-tune, budget 8k" 150 $PY -m lmtutorial.finetune --model "$MODEL" --lr 1e-4 --epochs 3 --max-tokens 8192 \
+step "fine-tune, budget 8k" 150 $PY -m lmtutorial.hf.finetune --model "$MODEL" --lr 1e-4 --epochs 3 --max-tokens 8192 \
   --output-dir "$RUN" --overwrite --results "$RESULTS/finetune_minilm_imdb_$GPU.json"
 for plot in loss_curve confusion_matrix; do
   if [ -f "$RUN/$plot.png" ]; then cp "$RUN/$plot.png" "$RESULTS/finetune_minilm_imdb_${GPU}_$plot.png"; fi
@@ -135,7 +135,7 @@ done
 step "speed benchmark" 300 $PY bench/bert_speed.py --out "$RESULTS/bert_speed_$GPU.json"
 
 # 3. For comparison, the same fine-tune with twice the token budget: half the steps, bigger matrix products.
-step "fine-tune, budget 16k" 120 $PY -m lmtutorial.finetune --model "$MODEL" --lr 1e-4 --epochs 3 --max-tokens 16384 \
+step "fine-tune, budget 16k" 120 $PY -m lmtutorial.hf.finetune --model "$MODEL" --lr 1e-4 --epochs 3 --max-tokens 16384 \
   --no-plots --output-dir /tmp/finetune-minilm-16k --overwrite \
   --results "$RESULTS/finetune_minilm_imdb_${GPU}_budget16k.json"
 

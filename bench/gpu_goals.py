@@ -2,9 +2,9 @@
 
     python bench/gpu_goals.py SUMMARY.json RESULT.json [RESULT.json ...]
 
-Each RESULT is a results file of ``lmtutorial.finetune`` (goals: a test accuracy and an end-to-end time for MiniLM
+Each RESULT is a results file of ``lmtutorial.hf.finetune`` (goals: a test accuracy and an end-to-end time for MiniLM
 on one H200) or of ``bench/bert_speed.py`` (goal: a bert-base epoch time); the goals are those of
-``lmtutorial.goals``. A file that is absent is listed as missing, a value that a run cut short never wrote is
+``lmtutorial.book.goals``. A file that is absent is listed as missing, a value that a run cut short never wrote is
 listed under ``missing_values``, and a goal is ``null`` where the run cannot judge it (a value missing, a smoke
 run, a CPU). A partial result never makes the script fail, so a GPU check always ends with its summary.
 """
@@ -15,7 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-from lmtutorial.goals import BERT_BASE_EPOCH_SECONDS, MINILM_END_TO_END_SECONDS, MINILM_TEST_ACCURACY
+from lmtutorial.book.goals import BERT_BASE_EPOCH_SECONDS, MINILM_END_TO_END_SECONDS, MINILM_TEST_ACCURACY
 
 GOALS = {"test_accuracy_at_least": MINILM_TEST_ACCURACY, "end_to_end_seconds_at_most": MINILM_END_TO_END_SECONDS,
          "bert_base_epoch_seconds_at_most": BERT_BASE_EPOCH_SECONDS}
@@ -49,7 +49,7 @@ def judge_speed(run: dict, missing: list[str]) -> dict:
 
 
 def judge_finetune(run: dict, missing: list[str]) -> dict:
-    """An ``lmtutorial.finetune`` result: test accuracy and end-to-end time against the MiniLM goals."""
+    """An ``lmtutorial.hf.finetune`` result: test accuracy and end-to-end time against the MiniLM goals."""
     accuracy = lookup(run, "test.accuracy", missing)
     timing = run.get("timing_seconds") or {}
     seconds = timing.get("process", timing.get("total"))

@@ -21,16 +21,16 @@ from transformers import BertConfig
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from lmtutorial.bert_data import (  # noqa: E402
+from lmtutorial.hf.bert_data import (  # noqa: E402
     TokenBudgetBatchSampler,
     fixed_size_batches,
     padding_fraction,
     token_lengths,
 )
-from lmtutorial.data import load_imdb  # noqa: E402
-from lmtutorial.finetune_report import hardware, library_versions, write_json  # noqa: E402
-from lmtutorial.resources import shared_path  # noqa: E402
-from lmtutorial.throughput import encoder_training_flops  # noqa: E402
+from lmtutorial.data.imdb import load_imdb  # noqa: E402
+from lmtutorial.provenance import hardware, library_versions, write_json  # noqa: E402
+from lmtutorial.book.resources import shared_path  # noqa: E402
+from lmtutorial.costs import encoder_training_flops  # noqa: E402
 
 BINS = list(range(0, 1537, 32))
 

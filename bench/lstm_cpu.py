@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 
 from lmtutorial import LSTM
-from lmtutorial.finetune_report import library_versions, write_json
+from lmtutorial.provenance import library_versions, write_json
 
 # (batch, seq_len, input_size, hidden_size): chapter 3's language model in the "ci" and the "full" profile
 SIZES = {"ci": (32, 35, 64, 128), "full": (32, 35, 128, 256)}
@@ -46,12 +46,12 @@ def cpu_info() -> dict[str, str]:
 
 
 def code_version() -> str | None:
-    """The git commit of the measured lmtutorial/lstm.py, marked "+modified" if it differs from that commit."""
+    """The git commit of the measured lmtutorial/core/lstm.py, marked "+modified" if it differs from that commit."""
     repo = Path(__file__).resolve().parent.parent
     try:
         commit = subprocess.run(["git", "-C", str(repo), "rev-parse", "--short", "HEAD"], capture_output=True,
                                 text=True, check=True).stdout.strip()
-        changed = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "lmtutorial/lstm.py"],
+        changed = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "lmtutorial/core/lstm.py"],
                                  capture_output=True, text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return None

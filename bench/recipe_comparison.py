@@ -12,13 +12,13 @@ balanced test reviews. Recipes:
   makes it a fair control on a small subset: the article's ``warmup_steps=500`` are 10.7 % of its own run (3 epochs
   of 25,000 reviews in batches of 16, 4,689 steps); on 486 reviews (31 steps an epoch) 500 steps would keep the
   learning rate below 6 % of its peak for the whole run, so the control warms up over the same 10.7 % share instead.
-- ``lmtutorial``: :func:`lmtutorial.finetune.finetune` as it ships (token-budget length buckets, dynamic padding,
+- ``lmtutorial``: :func:`lmtutorial.hf.finetune.finetune` as it ships (token-budget length buckets, dynamic padding,
   head+tail truncation, a learning rate scaled to the reviews per step by the linear rule).
 - ``lmtutorial-unscaled``: the same, with the learning rate given so that the rate actually used is the article's
   5e-5 whatever the batch size: the recipe before the learning-rate rule.
 
 A pair runs every recipe once with one seed, in an order that alternates from pair to pair (the machine may be shared,
-so its speed drifts). Within a pair every recipe trains on exactly the same reviews: ``lmtutorial.finetune`` carves a
+so its speed drifts). Within a pair every recipe trains on exactly the same reviews: ``lmtutorial.hf.finetune`` carves a
 validation split out of the training subset, and the article's recipe trains on the same remaining reviews. The test
 reviews are the same in every run, and every model is scored by the same code, with token-budget batches.
 Training time counts the epochs only (evaluation and checkpointing excluded); CPU time is this process's, all
@@ -45,12 +45,14 @@ sys.path.insert(0, str(REPO))
 from tqdm.auto import tqdm  # noqa: E402
 from transformers import Trainer, TrainerCallback, TrainingArguments  # noqa: E402
 
-from lmtutorial.bert_data import (REFERENCE_BATCH_SIZE, PadCollator, TokenBudgetBatchSampler, column,  # noqa: E402
+from lmtutorial.hf.bert_data import (REFERENCE_BATCH_SIZE, PadCollator, TokenBudgetBatchSampler, column,  # noqa: E402
                                   scaled_learning_rate, tokenize_reviews)
-from lmtutorial.data import balanced_subset, imdb_parquet_dir, load_imdb  # noqa: E402
-from lmtutorial.finetune import ARTICLE_TRAINING_ARGUMENTS, BucketTrainer, finetune, load_classifier  # noqa: E402
-from lmtutorial.finetune_report import hardware, library_versions, write_json  # noqa: E402
-from lmtutorial.resources import shared_dir  # noqa: E402
+from lmtutorial.data.imdb import balanced_subset, imdb_parquet_dir, load_imdb  # noqa: E402
+from lmtutorial.hf.config import ARTICLE_TRAINING_ARGUMENTS  # noqa: E402
+from lmtutorial.hf.finetune import finetune, load_classifier  # noqa: E402
+from lmtutorial.hf.trainer import BucketTrainer  # noqa: E402
+from lmtutorial.provenance import hardware, library_versions, write_json  # noqa: E402
+from lmtutorial.book.resources import shared_dir  # noqa: E402
 
 RECIPES = ("article", "lmtutorial", "lmtutorial-unscaled")
 ARTICLE_RUN_STEPS = 3 * math.ceil(25_000 / 16)  # the article's own run: 3 epochs of IMDb in batches of 16
@@ -125,7 +127,7 @@ def run_article(model_path: str, train, test, seed: int, epochs: float, max_leng
 
 def run_lmtutorial(model_path: str, train, test, seed: int, epochs: float, max_length: int, max_tokens: int,
                    workdir: str, scaled: bool, validation_fraction: float) -> dict:
-    """``lmtutorial.finetune``; ``scaled=False`` divides the learning rate by the rule's factor (rate used: 5e-5)."""
+    """``lmtutorial.hf.finetune``; ``scaled=False`` divides the learning rate by the rule's factor (rate used: 5e-5)."""
     options = dict(epochs=epochs, max_length=max_length, max_tokens=max_tokens, seed=seed, use_cpu=True,
                    validation_fraction=validation_fraction, save_model=False, plots=False, overwrite=True,
                    disable_tqdm=True, learning_rate=ARTICLE_LEARNING_RATE, precision="fp32")
@@ -226,7 +228,7 @@ def main(argv: list[str] | None = None) -> dict:
     options = parser.parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="recipe_comparison_"))
     if options.smoke:
-        from lmtutorial.tiny_bert import tiny_bert, toy_reviews
+        from lmtutorial.hf.tiny_bert import tiny_bert, toy_reviews
 
         model = str(tiny_bert(workdir / "tiny", toy_reviews(200)["text"], vocab_size=300))
         train, test = toy_reviews(options.train_size, seed=1), toy_reviews(options.test_size, seed=2)

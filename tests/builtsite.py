@@ -7,22 +7,10 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
-import pytest
 import yaml
+from conftest import REPO, in_ci, skip_or_fail  # noqa: F401 - re-exported for the site tests
 
-REPO = Path(__file__).resolve().parents[1]
 CHAPTER = re.compile(r"book/ch(\d\d)_[a-z0-9_]+")
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI", "").lower() == "true"
-
-
-def skip_or_fail(message: str) -> None:
-    """Skip with a reason for readers; under CI=true the same condition is a failure (CI must never skip)."""
-    if in_ci():
-        pytest.fail(f"CI must not skip: {message}")
-    pytest.skip(message)
 
 
 def site_dir() -> Path:

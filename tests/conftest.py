@@ -1,15 +1,37 @@
-"""Shared test helpers: the optional ../shared resources."""
+"""Shared test helpers: the repository root, the skip-or-fail rule, the optional ../shared resources, and loading
+an in-repo Sphinx extension from ``_ext/``."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
-from lmtutorial.resources import shared_dir
+from lmtutorial.book.resources import shared_dir
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[1]  # the repository root, for every test (the one definition)
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() == "true"
+
+
+def skip_or_fail(message: str) -> None:
+    """Skip with a reason for readers; under CI=true the same condition is a failure (CI must never skip)."""
+    if in_ci():
+        pytest.fail(f"CI must not skip: {message}")
+    pytest.skip(message)
+
+
+def ext_module(name: str) -> ModuleType:
+    """The in-repo Sphinx extension ``_ext/<name>.py``, imported on its own (tests share its rules, not copies)."""
+    spec = importlib.util.spec_from_file_location(name, REPO / "_ext" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def require_shared(relative: str) -> Path:
@@ -22,13 +44,11 @@ def require_shared(relative: str) -> Path:
     if path is None or not path.exists():
         message = (f"needs shared/{relative} (the offline copy beside the repository, or set LMTUTORIAL_SHARED); "
                    "readers without it download the same data from the Hugging Face Hub")
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI must not skip: {message}")
-        pytest.skip(message)
+        skip_or_fail(message)
     return path
 
 
-# The tiny fine-tune set-up shared by tests/test_finetune.py and tests/test_faults.py: a random BERT of 32
+# The tiny fine-tune set-up shared by tests/test_hf_finetune.py and tests/test_faults.py: a random BERT of 32
 # dimensions with its own WordPiece vocabulary, synthetic reviews, and options that train it in seconds on a CPU.
 FAST = dict(epochs=3, max_length=64, head=16, max_tokens=512, learning_rate=3e-3, validation_fraction=0.1,
             keep_checkpoints=3, disable_tqdm=True, eval_batch_size=64)
@@ -48,7 +68,7 @@ def one_thread():
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory) -> Path:
     """A tiny random ``BertForSequenceClassification`` (head included) and its tokenizer, saved to a folder."""
-    from lmtutorial.tiny_bert import tiny_bert, toy_reviews
+    from lmtutorial.hf.tiny_bert import tiny_bert, toy_reviews
 
     return tiny_bert(tmp_path_factory.mktemp("tiny") / "model", toy_reviews(500)["text"], vocab_size=300)
 
@@ -56,6 +76,6 @@ def tiny(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def toy() -> dict:
     """Synthetic training and test reviews."""
-    from lmtutorial.tiny_bert import toy_reviews
+    from lmtutorial.hf.tiny_bert import toy_reviews
 
     return {"train": toy_reviews(240, seed=1), "test": toy_reviews(100, seed=2)}

@@ -7,12 +7,13 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import torch
 
-REPO = Path(__file__).resolve().parents[1]
+from lmtutorial import count_parameters
+from conftest import REPO
+
 spec = importlib.util.spec_from_file_location("bert_speed", REPO / "bench" / "bert_speed.py")
 bert_speed = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(bert_speed)
@@ -27,8 +28,8 @@ def switch_tf32_on(monkeypatch) -> None:
 
 
 def test_head_tail_cut_of_the_full_ids_equals_tokenizing_with_head_tail():
-    from lmtutorial.bert_data import tokenize_reviews
-    from lmtutorial.tiny_bert import toy_reviews, train_wordpiece
+    from lmtutorial.hf.bert_data import tokenize_reviews
+    from lmtutorial.hf.tiny_bert import toy_reviews, train_wordpiece
 
     reviews = toy_reviews(40, min_words=20, max_words=120)
     tokenizer = train_wordpiece(reviews["text"], vocab_size=300)
@@ -61,7 +62,7 @@ def test_a_recipe_trains_in_a_process_of_its_own(monkeypatch, tmp_path):
     assert article["seconds_per_step"] > 0 and results["data"]["reviews"] == 32
     torch.manual_seed(0)
     model = BertForSequenceClassification(BertConfig(num_labels=2, **bert_speed.SIZES["tiny"]))
-    assert results["model"]["parameters"] == sum(p.numel() for p in model.parameters())
+    assert results["model"]["parameters"] == count_parameters(model)
     assert results["goal"]["met"] is None  # a smoke run judges no goal
 
 

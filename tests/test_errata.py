@@ -28,12 +28,13 @@ from pathlib import Path
 import pytest
 
 from builtsite import REPO, Page, site_dir
+from conftest import ext_module
 
 BOOK = REPO / "book"
 APPENDIX = "book/appendix_errata"
 OPENING = re.compile(r"^(?P<fence>:{3,}|`{3,})\{admonition\}\s*(?P<title>.*)$")
 OPTION = re.compile(r"^:(?P<key>[a-z_-]+):\s*(?P<value>.*)$")
-NAME = re.compile(r"erratum-(\d+)-[a-z0-9]+(?:-[a-z0-9]+)*")
+NAME = ext_module("errata").NAME  # the erratum-name rule of _ext/errata.py, not a copy of it
 CODE_CELL = re.compile(r"^(?P<fence>`{3,})\{code-cell\}")
 BOX = re.compile(r"^(?::{3,}\{|`{3,}\{admonition\})")
 HEADING = re.compile(r"^#{1,6}\s")

@@ -1,7 +1,7 @@
 """Fault injection on a fine-tuning run: a kill during a checkpoint save, two runs in one folder, a moved run
 folder, a full disk, a corrupt parquet file. Each test checks that nothing good was lost and that the run, once
 resumed, ends exactly where the uninterrupted run ended. (An interrupted ``lmtutorial.train`` save is tested in
-``tests/test_training.py``.)"""
+``tests/test_training_loop.py``.)"""
 
 import json
 import multiprocessing
@@ -17,7 +17,9 @@ from safetensors.torch import load_file
 from transformers import Trainer, TrainerCallback
 
 from conftest import FAST
-from lmtutorial.finetune import DiskFull, RunFolderBusy, RunLock, checkpoint_problem, finetune, main
+from lmtutorial.hf.config import DiskFull, RunFolderBusy
+from lmtutorial.hf.finetune import finetune, main
+from lmtutorial.hf.output import checkpoint_problem, RunLock
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -124,7 +126,7 @@ def hold_the_lock(folder: Path, ready) -> None:
 
 
 def test_a_second_process_is_refused_and_a_dead_holders_lock_taken_over(tiny, toy, tmp_path, capsys, reference):
-    fork = multiprocessing.get_context("fork")  # the child has lmtutorial.finetune imported already
+    fork = multiprocessing.get_context("fork")  # the child has lmtutorial.hf.finetune imported already
     ready = fork.Event()
     holder = fork.Process(target=hold_the_lock, args=(tmp_path, ready))
     holder.start()
@@ -171,6 +173,6 @@ def test_a_corrupt_parquet_file_is_named(tiny, toy, tmp_path, capsys):
         main(["--model", str(tiny), "--data", str(tmp_path), "--output-dir", str(tmp_path / "run")])
     error = capsys.readouterr().err
     assert exit_.value.code == 2 and error.count("\n") == 1, error
-    assert error.startswith(f"python -m lmtutorial.finetune: error: {tmp_path / 'train.parquet'}: expected a parquet "
+    assert error.startswith(f"python -m lmtutorial.hf.finetune: error: {tmp_path / 'train.parquet'}: expected a parquet "
                             "file, got one that cannot be read, probably truncated or corrupt")
     assert list((tmp_path / "run").iterdir()) == []  # stopped before anything was written

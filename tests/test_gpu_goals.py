@@ -7,10 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import REPO
 
-from lmtutorial import goals
+from lmtutorial.book import goals
 
-SCRIPT = Path(__file__).resolve().parents[1] / "bench" / "gpu_goals.py"
+SCRIPT = REPO / "bench" / "gpu_goals.py"
 spec = importlib.util.spec_from_file_location("gpu_goals", SCRIPT)
 gpu_goals = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(gpu_goals)

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from lmtutorial.resources import shared_path
+from lmtutorial.book.resources import shared_path
 from lmtutorial.results import load_result
+from conftest import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 ANCHOR = load_result("h200_anchor_2026-11-28")
 
 

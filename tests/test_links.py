@@ -7,6 +7,7 @@ Runs on the site `make book` wrote (or $LMTUTORIAL_SITE); `make test` builds it 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -32,6 +33,14 @@ def pages() -> list[Path]:
     return html_pages(site_dir())
 
 
+def page_urls() -> Iterator[tuple[Path, Page, str, dict[str, str], str]]:
+    """Every URL of every page: (path, parsed page, tag, attributes, url)."""
+    for path in pages():
+        page = parsed(path)
+        for tag, attributes, url in page.urls:
+            yield path, page, tag, attributes, url
+
+
 def test_site_has_every_toc_page():
     site = site_dir()
     missing = [name for name in toc_files() if not (site / f"{name}.html").exists()]
@@ -41,34 +50,31 @@ def test_site_has_every_toc_page():
 def test_internal_links_resolve():
     site = site_dir()
     broken = []
-    for path in pages():
-        page = parsed(path)
-        for tag, _attributes, url in page.urls:
-            if not url or EXTERNAL.match(url):
-                continue
-            parts = urlsplit(url)
-            target = path if not parts.path else (path.parent / unquote(parts.path)).resolve()
-            if target.is_dir():
-                target = target / "index.html"
-            where = f"{path.relative_to(site)}: <{tag}> {url}"
-            if not target.exists():
-                broken.append(f"{where} (no file {target})")
-            elif parts.fragment and target.suffix == ".html" and unquote(parts.fragment) not in parsed(target).ids:
-                broken.append(f"{where} (no id #{parts.fragment} in {target.relative_to(site)})")
+    for path, _page, tag, _attributes, url in page_urls():
+        if not url or EXTERNAL.match(url):
+            continue
+        parts = urlsplit(url)
+        target = path if not parts.path else (path.parent / unquote(parts.path)).resolve()
+        if target.is_dir():
+            target = target / "index.html"
+        where = f"{path.relative_to(site)}: <{tag}> {url}"
+        if not target.exists():
+            broken.append(f"{where} (no file {target})")
+        elif parts.fragment and target.suffix == ".html" and unquote(parts.fragment) not in parsed(target).ids:
+            broken.append(f"{where} (no id #{parts.fragment} in {target.relative_to(site)})")
     assert not broken, f"{len(broken)} broken internal links:\n" + "\n".join(broken[:50])
 
 
 def test_no_page_loads_anything_from_the_network():
     site = site_dir()
     remote = []
+    for path, _page, tag, attributes, url in page_urls():
+        rels = set(attributes.get("rel", "").lower().split())
+        loads = tag in LOADING_TAGS or (tag == "link" and rels & LOADING_RELS)
+        if loads and EXTERNAL.match(url) and not url.startswith("data:"):
+            remote.append(f"{path.relative_to(site)}: <{tag}> {url}")
     for path in pages():
-        page = parsed(path)
-        for tag, attributes, url in page.urls:
-            rels = set(attributes.get("rel", "").lower().split())
-            loads = tag in LOADING_TAGS or (tag == "link" and rels & LOADING_RELS)
-            if loads and EXTERNAL.match(url) and not url.startswith("data:"):
-                remote.append(f"{path.relative_to(site)}: <{tag}> {url}")
-        for script in page.inline_scripts:
+        for script in parsed(path).inline_scripts:
             remote += [f"{path.relative_to(site)}: inline script loads {url}" for url in REMOTE_IN_CODE.findall(script)]
     assert not remote, "the site must render offline, but pages load:\n" + "\n".join(sorted(set(remote))[:50])
 

@@ -8,8 +8,9 @@ from pathlib import Path
 import jupytext
 import nbformat
 import pytest
+from conftest import REPO
 
-BOOK = Path(__file__).resolve().parents[1] / "book"
+BOOK = REPO / "book"
 CHAPTERS = sorted(p for p in BOOK.glob("*.md") if p.read_text(encoding="utf-8").startswith("---\njupytext:"))
 READS_IMDB = [p for p in CHAPTERS if "load_imdb(" in p.read_text(encoding="utf-8")]
 
@@ -49,6 +50,6 @@ def test_a_chapter_that_reads_imdb_requires_it_right_after_its_imports(md: Path)
     # code[0] installs the package on Colab, code[1] imports; the next cell checks for the data
     assert len(code) > 2 and "require_imdb()" in code[2], (
         f"{md.name} reads IMDb: the first code cell after the imports must call "
-        f"lmtutorial.data.require_imdb(), got {code[2] if len(code) > 2 else None!r}")
+        f"lmtutorial.data.imdb.require_imdb(), got {code[2] if len(code) > 2 else None!r}")
     assert not any("load_imdb(" in source for source in code[:3]), (
         f"{md.name} reads IMDb before require_imdb() has checked that it is there")

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from pathlib import Path
 
 import pytest
+from conftest import ext_module
 from sphinx.errors import ExtensionError
 
-REPO = Path(__file__).resolve().parents[1]
-SPEC = importlib.util.spec_from_file_location("offline_site", REPO / "_ext" / "offline_site.py")
-offline_site = importlib.util.module_from_spec(SPEC)
-SPEC.loader.exec_module(offline_site)
+offline_site = ext_module("offline_site")
 
 
 def fake_browser(folder: Path, name: str) -> Path:

@@ -6,9 +6,8 @@ import re
 import subprocess
 import sys
 import tomllib
-from pathlib import Path
+from conftest import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 
 
 def normalise(requirement: str) -> str:

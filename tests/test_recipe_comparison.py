@@ -2,18 +2,19 @@
 
 import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from transformers import TrainerCallback, TrainingArguments
 
-from lmtutorial.bert_data import PadCollator, TokenBudgetBatchSampler, column, scaled_learning_rate, tokenize_reviews
-from lmtutorial.finetune import BucketTrainer, FinetuneConfig, load_classifier, tf32_inside, training_arguments
-from lmtutorial.tiny_bert import tiny_bert, toy_reviews
+from lmtutorial.hf.bert_data import PadCollator, TokenBudgetBatchSampler, column, scaled_learning_rate, tokenize_reviews
+from lmtutorial.hf.config import FinetuneConfig
+from lmtutorial.hf.finetune import load_classifier
+from lmtutorial.hf.trainer import BucketTrainer, tf32_inside, training_arguments
+from lmtutorial.hf.tiny_bert import tiny_bert, toy_reviews
+from conftest import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ Readers without Chromium or Playwright get a skip with the reason; under CI=true
 from __future__ import annotations
 
 import functools
+import json
 import os
 import re
 import shutil
@@ -24,8 +25,9 @@ import pytest
 from builtsite import REPO, chapter_files, colab_url, site_dir, skip_or_fail, toc_files
 
 ARTIFACTS = REPO / "test-artifacts" / "site"
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-quic", "--no-first-run", "--disable-sync", "--disable-dev-shm-usage"]
+# The flags mermaid-cli's Chromium gets (_ext/puppeteer-config.json, the one list), plus one for small /dev/shm.
+CHROMIUM_FLAGS = [*json.loads((REPO / "_ext" / "puppeteer-config.json").read_text(encoding="utf-8"))["args"],
+                  "--disable-dev-shm-usage"]
 LOCAL_SCHEMES = {"data", "blob", "about", "file"}
 MERMAID_SOURCE = re.compile(r"^(?:```|:::)\{?mermaid\}?", re.MULTILINE)
 

@@ -1,0 +1,143 @@
+import os
+
+import pandas as pd
+import pytest
+
+from conftest import REPO, require_shared
+from lmtutorial.data.imdb import (
+    IMDbUnavailable,
+    balanced_subset,
+    imdb_parquet_dir,
+    imdb_unavailable_message,
+    load_imdb,
+)
+
+
+def write_parquet(folder, rows=6):
+    for split in ("train", "test"):
+        pd.DataFrame({
+            "text": [f"{split} review {i}<br />second line" for i in range(rows)],
+            "label": [i % 2 for i in range(rows)],
+            "rating": [1] * rows,
+        }).to_parquet(folder / f"{split}.parquet")
+
+
+def test_loads_local_parquet_named_by_argument(tmp_path):
+    write_parquet(tmp_path)
+    data = load_imdb("test", path=tmp_path)
+    assert data.column_names == ["text", "label"]
+    assert len(data) == 6 and data[0]["text"].startswith("test review 0")
+
+
+def test_environment_variable_names_the_folder(tmp_path, monkeypatch):
+    write_parquet(tmp_path, rows=4)
+    monkeypatch.setenv("LMTUTORIAL_IMDB", str(tmp_path))
+    assert imdb_parquet_dir() == tmp_path
+    assert len(load_imdb("train")) == 4
+
+
+def test_folder_without_parquet_files_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="expected train.parquet, test.parquet in it"):
+        load_imdb("train", path=tmp_path)
+
+
+def test_unknown_split():
+    with pytest.raises(ValueError, match=r"split: expected one of \('train', 'test'\), got 'unsupervised'"):
+        load_imdb("unsupervised")
+
+
+def test_no_local_copy_and_no_hub_says_how_to_fix(monkeypatch, tmp_path):
+    import datasets
+
+    def hub_unreachable(name, **kwargs):
+        assert name == "stanfordnlp/imdb"
+        raise ConnectionError("Hub unreachable")
+
+    monkeypatch.delenv("LMTUTORIAL_IMDB", raising=False)
+    monkeypatch.setenv("LMTUTORIAL_SHARED", str(tmp_path / "nowhere"))
+    monkeypatch.setattr(datasets, "load_dataset", hub_unreachable)
+    with pytest.raises(IMDbUnavailable) as raised:
+        load_imdb("train")
+    assert str(raised.value).startswith(imdb_unavailable_message())
+    assert str(raised.value).endswith("(the Hub failed: ConnectionError: Hub unreachable)")
+
+
+def test_balanced_subset(tmp_path):
+    write_parquet(tmp_path, rows=20)
+    data = load_imdb("train", path=tmp_path)
+    subset = balanced_subset(data, 8, seed=3)
+    assert len(subset) == 8 and sum(subset["label"]) == 4
+    assert subset["text"] == balanced_subset(data, 8, seed=3)["text"]
+    with pytest.raises(ValueError, match=r"size: expected 2..20 rows, got 21"):
+        balanced_subset(data, 21)
+
+
+def test_balanced_subset_of_one_class_data_is_an_error(tmp_path):
+    import datasets
+
+    one_class = datasets.Dataset.from_dict({"text": ["a", "b", "c", "d"], "label": [0, 0, 0, 1]})
+    with pytest.raises(ValueError, match=r"size: expected at most 2 rows for half of each label, got 4: label 1 has "
+                                         r"only 1 rows"):
+        balanced_subset(one_class, 4)
+
+
+def test_empty_truncated_and_corrupt_parquet_name_the_file(tmp_path):
+    write_parquet(tmp_path)
+    empty = pd.DataFrame({"text": pd.Series([], dtype=str), "label": pd.Series([], dtype=int)})
+    empty.to_parquet(tmp_path / "train.parquet")
+    with pytest.raises(ValueError, match=f"{tmp_path / 'train.parquet'}: expected at least one review, got an empty"):
+        load_imdb("train", path=tmp_path)
+    whole = (tmp_path / "test.parquet").read_bytes()
+    (tmp_path / "test.parquet").write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(ValueError, match=f"{tmp_path / 'test.parquet'}: expected a parquet file, got one that cannot "
+                                         "be read, probably truncated or corrupt"):
+        load_imdb("test", path=tmp_path)
+    (tmp_path / "test.parquet").write_bytes(b"not a parquet file at all")
+    with pytest.raises(ValueError, match="probably truncated or corrupt"):
+        load_imdb("test", path=tmp_path)
+
+
+def test_importing_the_module_does_not_import_datasets():
+    import subprocess
+    import sys
+
+    code = "import sys, lmtutorial.data.imdb; print('datasets' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert done.stdout.strip() == "False", done.stderr
+
+
+
+
+def test_real_imdb_matches_the_published_release():
+    folder = require_shared("data/imdb")
+    train, test = load_imdb("train", path=folder), load_imdb("test", path=folder)
+    assert len(train) == len(test) == 25_000
+    assert sum(train["label"]) == sum(test["label"]) == 12_500
+
+
+@pytest.mark.parametrize("ci", [False, True])
+def test_a_chapter_without_imdb_is_one_skip_or_one_failure_in_ci(tmp_path, ci):
+    """The root conftest's hook on a three-cell notebook whose first cell finds no IMDb."""
+    import shutil
+    import subprocess
+    import sys
+
+    import nbformat
+
+    cells = ["from lmtutorial.data.imdb import require_imdb\nrequire_imdb()", "value = 1", "assert value == 1"]
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nbformat.write(notebook, tmp_path / "chapter.ipynb")
+    shutil.copy(REPO / "conftest.py", tmp_path / "conftest.py")
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    (tmp_path / "no-data").mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("LMTUTORIAL_IMDB", "CI")}
+    env.update(LMTUTORIAL_SHARED=str(tmp_path / "no-data"), HF_HUB_OFFLINE="1", PYTHONPATH=str(REPO),
+               **({"CI": "true"} if ci else {}))
+    done = subprocess.run([sys.executable, "-m", "pytest", "chapter.ipynb", "--nbval-lax", "--nbval-current-env",
+                           "-p", "no:cacheprovider", "-p", "no:randomly", "-rsf"], capture_output=True, text=True,
+                          cwd=tmp_path, env=env, timeout=300)
+    summary = done.stdout.strip().splitlines()[-1]
+    assert summary.endswith(("1 failed" if ci else "1 skipped") + f" in {summary.split(' in ')[-1]}"), done.stdout
+    assert "passed" not in summary and "NameError" not in done.stdout
+    assert "IMDbUnavailable: IMDb not found: expected train.parquet and test.parquet" in done.stdout
+    assert "(the notebook's other 2 cells were not run)" in done.stdout
