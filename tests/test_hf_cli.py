@@ -1,0 +1,103 @@
+"""lmtutorial.hf.cli: the command line (python -m lmtutorial.hf.finetune): one-line errors naming the flag, --help,
+exit codes, parquet folders, torchrun."""
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import OFFLINE, REPO
+from lmtutorial.hf.finetune import main
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+@pytest.fixture(scope="module")
+def parquet_folder(tmp_path_factory, toy) -> Path:
+    folder = tmp_path_factory.mktemp("parquet")
+    for split, data in toy.items():
+        data.to_parquet(folder / f"{split}.parquet")
+    return folder
+
+
+def cli(*arguments: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "lmtutorial.hf.finetune", *arguments], capture_output=True, text=True,
+                          env=OFFLINE, cwd=REPO, timeout=300)
+
+
+def test_float_labels_in_a_parquet_file_name_the_file(tiny, toy, tmp_path, capsys):
+    for split, data in toy.items():
+        frame = data.to_pandas()
+        frame["label"] = frame["label"].astype(float) if split == "test" else frame["label"]
+        frame.to_parquet(tmp_path / f"{split}.parquet")
+    with pytest.raises(SystemExit):
+        main(["--model", str(tiny), "--data", str(tmp_path), "--output-dir", str(tmp_path / "run")])
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"python -m lmtutorial.hf.finetune: error: {tmp_path / 'test.parquet'}: data['test']: expected integer labels "
+        "in 0..1 (num_labels=2), got double labels such as 0.0")
+
+
+def test_command_line_errors_are_one_line_naming_the_flag(tiny, parquet_folder, run, tmp_path, capsys):
+    _, output = run
+    common = ["--model", str(tiny), "--data", str(parquet_folder)]
+    expected = {
+        ("--output-dir", str(output)): "--output-dir: expected no earlier run in .*; pass --resume to continue "
+                                       "that run or --overwrite to start over",
+        ("--output-dir", str(tmp_path), "--epochs", "0"): "--epochs: expected more than 0 epochs, got 0",
+        ("--output-dir", str(tmp_path), "--validation-fraction", "1"): "--validation-fraction: expected a share",
+        ("--output-dir", str(tmp_path), "--train-size", "1"): "--train-size: expected at least 2, got 1",
+        ("--output-dir", str(tmp_path), "--lr", "-1"): "--lr: expected a rate above 0, got -1",
+    }
+    for arguments, message in expected.items():
+        with pytest.raises(SystemExit) as exit_:
+            main([*common, *arguments])
+        error = capsys.readouterr().err
+        assert exit_.value.code == 2 and error.count("\n") == 1 and "Traceback" not in error, error
+        assert re.match("python -m lmtutorial.hf.finetune: error: " + message, error), error
+
+
+def test_command_line_keeps_the_traceback_of_an_unexpected_error(tiny, parquet_folder, tmp_path, monkeypatch):
+    import lmtutorial.hf.finetune
+
+    monkeypatch.setattr(lmtutorial.hf.finetune, "tokenize_reviews", lambda *a, **k: int("not a number"))  # a bug
+    with pytest.raises(ValueError, match="invalid literal for int"):
+        main(["--model", str(tiny), "--data", str(parquet_folder), "--output-dir", str(tmp_path)])
+
+
+def test_every_option_says_its_default():
+    done = cli("--help")
+    assert done.returncode == 0, done.stderr
+    options = re.split(r"\n  (?=-)", done.stdout.split("options:")[1])[2:]  # after -h
+    assert len(options) == 26 and all("default" in " ".join(o.split()) for o in options), options
+
+
+def test_command_line_runs_from_parquet(tiny, parquet_folder, tmp_path):
+    results = main(["--model", str(tiny), "--data", str(parquet_folder), "--output-dir", str(tmp_path / "cli"),
+                    "--epochs", "1", "--max-length", "64", "--head", "16", "--max-tokens", "1024",
+                    "--train-size", "100", "--test-size", "40", "--results", str(tmp_path / "copy.json"), "--no-plots"])
+    assert results["data"]["source"].startswith("parquet files in") and results["data"]["test"] == 40
+    assert json.loads((tmp_path / "copy.json").read_text())["timing_seconds"]["process"] > 0
+    assert not (tmp_path / "cli" / "loss_curve.png").exists()
+
+
+def test_help_works_offline():
+    done = subprocess.run([sys.executable, "-m", "lmtutorial.hf.finetune", "--help"], capture_output=True, text=True,
+                          env=OFFLINE, cwd=REPO, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "--resume" in done.stdout and "torchrun" in done.stdout
+
+
+def test_two_cpu_processes_with_torchrun(tiny, parquet_folder, tmp_path):
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+               "-m", "lmtutorial.hf.finetune",
+               "--model", str(tiny), "--data", str(parquet_folder), "--output-dir", str(tmp_path), "--epochs", "1",
+               "--max-length", "64", "--head", "16", "--max-tokens", "1024", "--test-size", "40", "--cpu",
+               "--no-plots"]
+    done = subprocess.run(command, capture_output=True, text=True, env=OFFLINE, cwd=REPO, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["hardware"]["world_size"] == 2 and results["data"]["test"] == 40
+    assert sum(map(sum, results["test"]["confusion_matrix"])) == 40
