@@ -1,0 +1,41 @@
+"""lmtutorial.book.resources: where the offline copies are, and which size profile a page runs in."""
+
+from __future__ import annotations
+
+import pytest
+
+from lmtutorial.book.resources import profile, shared_dir, shared_path
+
+
+def test_an_explicit_shared_folder_wins(monkeypatch, tmp_path):
+    (tmp_path / "data" / "imdb").mkdir(parents=True)
+    monkeypatch.setenv("LMTUTORIAL_SHARED", str(tmp_path))
+    assert shared_dir() == tmp_path.resolve()
+    assert shared_path("data/imdb") == tmp_path.resolve() / "data" / "imdb"
+    assert shared_path("models/absent") is None
+
+
+def test_without_a_shared_folder_there_is_none(monkeypatch, tmp_path):
+    monkeypatch.delenv("LMTUTORIAL_SHARED", raising=False)
+    monkeypatch.chdir(tmp_path)  # no _toc.yml above: not inside a repository with shared/ beside it
+    assert shared_dir() is None
+    assert shared_path("data/imdb") is None
+
+
+@pytest.mark.parametrize("chosen", ["ci", "full"])
+def test_the_profile_can_be_chosen(monkeypatch, chosen):
+    monkeypatch.setenv("LMTUTORIAL_PROFILE", chosen)
+    assert profile() == chosen
+
+
+def test_the_default_profile_follows_the_hardware(monkeypatch):
+    import torch
+
+    monkeypatch.delenv("LMTUTORIAL_PROFILE", raising=False)
+    assert profile() == ("full" if torch.cuda.is_available() else "ci")
+
+
+def test_an_unknown_profile_is_one_clear_error(monkeypatch):
+    monkeypatch.setenv("LMTUTORIAL_PROFILE", "huge")
+    with pytest.raises(ValueError, match=r"LMTUTORIAL_PROFILE: expected one of \('ci', 'full'\), got 'huge'"):
+        profile()
