@@ -108,8 +108,11 @@ def load_imdb(split: str = "train", path: str | os.PathLike | None = None) -> da
     return data.select_columns(["text", "label"])
 
 
-def label_column(data: datasets.Dataset, name: str = "label") -> pyarrow.ChunkedArray:
-    """Column ``name`` of ``data`` as Arrow (selections and shuffles applied), without a Python object per row."""
+def arrow_column(data: datasets.Dataset, name: str = "label") -> pyarrow.ChunkedArray:
+    """Column ``name`` of ``data`` as Arrow (selections and shuffles applied), without a Python object per row.
+
+    ``np.asarray(data[name])`` builds one Python object per row in datasets 5; Arrow reads the column at once.
+    """
     return data.with_format("arrow")[name]
 
 
@@ -120,7 +123,7 @@ def balanced_subset(data: datasets.Dataset, size: int, seed: int = 0) -> dataset
     if size < 2 or size > len(data):
         raise ValueError(f"size: expected 2..{len(data)} rows, got {size}")
     shuffled = data.shuffle(seed=seed)
-    labels = label_column(shuffled).to_numpy()
+    labels = arrow_column(shuffled).to_numpy()
     wanted = {0: size // 2, 1: size - size // 2}
     picked = []
     for label, count in wanted.items():

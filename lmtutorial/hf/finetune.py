@@ -30,7 +30,7 @@ import torch
 
 from lmtutorial.core.metrics import confusion_matrix
 from lmtutorial.costs import count_parameters
-from lmtutorial.data.imdb import balanced_subset, imdb_parquet_dir, label_column, load_imdb
+from lmtutorial.data.imdb import balanced_subset, imdb_parquet_dir, arrow_column, load_imdb
 from lmtutorial.hf.bert_data import column, PadCollator, padding_fraction, TokenBudgetBatchSampler, tokenize_reviews
 from lmtutorial.hf.config import _check_config, DEFAULT_MODEL, FinetuneConfig, _option, resolve_precision
 from lmtutorial.hf.output import _disk_full_in_one_line, _finished_run, _prepare_output_dir, _refuse_to_mix, RunLock
@@ -59,7 +59,7 @@ def check_split(name: str, data: datasets.Dataset, num_labels: int) -> None:
         raise ValueError(f"data[{name!r}]: expected columns 'text' and 'label', got {data.column_names}")
     if len(data) == 0:
         raise ValueError(f"data[{name!r}]: expected at least one review, got an empty split")
-    text, labels = label_column(data, "text"), label_column(data, "label")
+    text, labels = arrow_column(data, "text"), arrow_column(data, "label")
     expected = f"integer labels in 0..{num_labels - 1} (num_labels={num_labels})"
     for column, what in ((text, "a review (text)"), (labels, "a label")):
         if column.null_count:
@@ -181,7 +181,7 @@ def _run(config: FinetuneConfig, data, callbacks: list | None, started: float, i
                          f"that leaves at least one for validation and one for training, got "
                          f"{config.validation_fraction:g} ({validation} for validation)")
     parts = train.train_test_split(test_size=config.validation_fraction, seed=config.seed)
-    classes = np.unique(label_column(parts["train"]).to_numpy())
+    classes = np.unique(arrow_column(parts["train"]).to_numpy())
     if len(classes) < 2:
         raise ValueError(f"data['train']: expected reviews of at least two labels to learn from, got only label "
                          f"{classes[0]} in the {len(parts['train'])} training reviews"
@@ -193,7 +193,7 @@ def _run(config: FinetuneConfig, data, callbacks: list | None, started: float, i
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # silence the fork warning of dataloader workers
     tokenized = time.perf_counter()
 
-    lengths = label_column(train_ids, "length").to_numpy().tolist()
+    lengths = arrow_column(train_ids, "length").to_numpy().tolist()
     sampler = TokenBudgetBatchSampler(lengths, config.max_tokens, seed=config.seed)
     world = int(os.environ.get("WORLD_SIZE", "1"))
     args = training_arguments(config, precision, steps_per_epoch=int(np.ceil(len(sampler) / world)))
