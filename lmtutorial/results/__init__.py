@@ -8,7 +8,6 @@ request; ``bench/`` scripts write new ones here (see ``bench/README.md``).
 from __future__ import annotations
 
 import json
-from importlib import resources
 from pathlib import Path
 
 FOLDER = Path(__file__).resolve().parent
@@ -16,7 +15,7 @@ FOLDER = Path(__file__).resolve().parent
 
 def load_result(name: str) -> dict:
     """The committed measurement ``name`` (file ``lmtutorial/results/<name>.json``)."""
-    source = resources.files(__package__) / f"{name}.json"
+    source = FOLDER / f"{name}.json"
     if not source.is_file():
         available = sorted(p.name.removesuffix(".json") for p in FOLDER.glob("*.json"))
         raise FileNotFoundError(f"result: expected one of {available}, got {name!r}")
