@@ -1,6 +1,8 @@
 import math
+import random
 
 import pytest
+import sacrebleu
 
 from lmtutorial.core.bleu import (
     brevity_penalty,
@@ -81,3 +83,25 @@ def test_errors_are_clear():
         sentence_bleu(["a"], [["a"]], max_n=0)
     with pytest.raises(ValueError, match="candidate_length: expected 1 or more tokens, got 0"):
         brevity_penalty(0, 3)
+
+
+@pytest.mark.parametrize("references_per_candidate", [1, 3])
+@pytest.mark.parametrize("seed", range(5))
+def test_corpus_bleu_equals_sacrebleu(seed, references_per_candidate):
+    # sacrebleu scores detokenised strings: its default "13a" tokenizer would split punctuation off first. Our
+    # candidates are already token lists, so they are joined with spaces and scored with tokenize="none" (split on
+    # spaces only); smooth_method="none" is BLEU as defined (0 when a precision is 0), and sacrebleu reports 0–100.
+    rng = random.Random(seed)
+    vocabulary = "the a cat dog sat on mat rug , .".split()
+
+    def sentence(length: int) -> list[str]:
+        return [rng.choice(vocabulary) for _ in range(length)]
+
+    references = [[sentence(rng.randint(4, 12)) for _ in range(references_per_candidate)] for _ in range(30)]
+    candidates = [refs[0][: rng.randint(2, len(refs[0]))] + sentence(rng.randint(0, 3)) for refs in references]
+    ours = corpus_bleu(candidates, references)
+    streams = [[" ".join(refs[k]) for refs in references] for k in range(references_per_candidate)]
+    theirs = sacrebleu.corpus_bleu([" ".join(c) for c in candidates], streams, tokenize="none",
+                                   smooth_method="none").score / 100
+    assert 0 < ours < 1
+    assert ours == pytest.approx(theirs, abs=1e-12)
