@@ -1,0 +1,2 @@
+"""A real pretrained instruction-tuned LLM for chapter 6: loading it offline or from the Hub
+(:mod:`lmtutorial.llm.model`)."""
