@@ -2,6 +2,7 @@ import pytest
 import torch
 
 from lmtutorial import LSTMDecoder, LSTMEncoder, Seq2Seq, seq2seq_loss, train
+from lmtutorial.models.seq2seq import AttentionDecoder
 from lmtutorial.data.tasks import TARGET_VOCAB, SOURCE_VOCAB, exact_match, number_batch
 
 
@@ -60,3 +61,59 @@ def test_learns_a_small_set_of_numbers():
 def test_mismatched_encoder_and_decoder():
     with pytest.raises(ValueError, match="decoder: expected hidden_size=16 and num_layers=1 like the encoder, got 8"):
         Seq2Seq(LSTMEncoder(12, 4, 16), LSTMDecoder(12, 4, 8))
+
+
+def make_attention_model(seed=0, hidden=16):
+    torch.manual_seed(seed)
+    return Seq2Seq(LSTMEncoder(len(SOURCE_VOCAB), 8, hidden), AttentionDecoder(len(TARGET_VOCAB), 8, hidden))
+
+
+def test_attention_decoder_teacher_forcing_equals_step_by_step():
+    model = make_attention_model().double()
+    src, lengths, previous, _ = number_batch([4052, 17])
+    logits = model(src, lengths, previous)
+    state = model.encode(src, lengths)
+    steps = []
+    for t in range(previous.shape[1]):
+        step_logits, state = model.decoder(previous[:, t:t + 1], state)
+        steps.append(step_logits)
+    torch.testing.assert_close(torch.cat(steps, 1), logits)
+
+
+def test_attention_ignores_source_padding():
+    model = make_attention_model().double()
+    src, lengths, previous, _ = number_batch([42, 123456])
+    weights = model.attention_weights(src, lengths, previous)
+    assert weights.shape == (2, previous.shape[1], 6)
+    assert (weights[0, :, 2:] == 0).all()  # 42 has two digits; the rest is padding
+    torch.testing.assert_close(weights.sum(-1), torch.ones(2, previous.shape[1], dtype=torch.float64))
+    alone_src, alone_lengths, alone_previous, _ = number_batch([42])
+    alone = model(alone_src, alone_lengths, alone_previous)
+    torch.testing.assert_close(model(src, lengths, previous)[:1, : alone.shape[1]], alone)
+
+
+def test_attention_context_is_the_weighted_sum_of_encoder_outputs():
+    model = make_attention_model().double()
+    src, lengths, previous, _ = number_batch([905, 31])
+    outputs, _ = model.encoder(src, lengths)
+    state = model.encode(src, lengths)
+    hidden, _ = model.decoder.lstm(model.decoder.embedding(previous), (state.h, state.c))
+    context, weights = model.decoder.attention(hidden, state.memory, state.memory_mask)
+    torch.testing.assert_close(context, weights @ outputs)
+    torch.testing.assert_close(weights, model.attention_weights(src, lengths, previous))
+
+
+@pytest.mark.parametrize("make", [make_model, make_attention_model], ids=["fixed-vector", "attention"])
+def test_beam_width_one_equals_greedy_translation(make):
+    model = make()
+    src, lengths, _, _ = number_batch([5, 81, 4052, 999_999])
+    args = (src, lengths, TARGET_VOCAB.bos_id, TARGET_VOCAB.eos_id)
+    assert model.beam_translate(*args, max_len=8, beam_width=1) == model.translate(*args, max_len=8)
+    wide = model.beam_translate(*args, max_len=8, beam_width=3)
+    assert len(wide) == 4 and all(TARGET_VOCAB.eos_id not in row for row in wide)
+
+
+def test_attention_weights_need_an_attention_decoder():
+    src, lengths, previous, _ = number_batch([7])
+    with pytest.raises(TypeError, match="decoder: expected an AttentionDecoder, got LSTMDecoder"):
+        make_model().attention_weights(src, lengths, previous)
