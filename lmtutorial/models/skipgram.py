@@ -21,9 +21,9 @@ from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
 
 from lmtutorial.core.optim import Adam
+from lmtutorial.progress import tqdm
 
 TABLE_SIZE = 1_000_000
 

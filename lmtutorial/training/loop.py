@@ -18,11 +18,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
-from tqdm.auto import tqdm
 
 from lmtutorial.core.optim import Adam
 from lmtutorial.data.text import Vocabulary
 from lmtutorial.plots import plot_loss_curves
+from lmtutorial.progress import tqdm
 
 Batch = tuple[torch.Tensor, ...]
 
