@@ -1,7 +1,7 @@
 import pytest
 from conftest import require_shared
 
-from lmtutorial.data.extract import extract_label, find_scores, score_to_label
+from lmtutorial.data.extract import extract_label, find_score_spans, find_scores, parse_score, score_to_label
 
 
 @pytest.mark.parametrize(
@@ -33,6 +33,10 @@ def test_errors_are_clear():
         score_to_label(11)
     with pytest.raises(TypeError, match="text: expected a str, got NoneType"):
         find_scores(None)
+    with pytest.raises(TypeError, match="text: expected a str, got bytes"):
+        find_score_spans(b"7/10")
+    with pytest.raises(TypeError, match="answer: expected a str, got int"):
+        parse_score(7)
 
 
 def test_rule_is_precise_on_the_imdb_test_split():
@@ -44,3 +48,35 @@ def test_rule_is_precise_on_the_imdb_test_split():
     decided = [(p, label) for p, label in decided if p is not None]
     accuracy = sum(p == label for p, label in decided) / len(decided)
     assert 0.05 < len(decided) / len(frame) < 0.15 and accuracy > 0.95
+
+
+def test_score_spans_index_the_text_as_given():
+    text = "Fine.<br />I say 7/10, my son 20/10, and 3 out of five"
+    spans = find_score_spans(text)
+    assert [text[s.start:s.end] for s in spans] == ["7/10", "3 out of five"]
+    assert [s.score for s in spans] == [7.0, 6.0] == find_scores(text)
+
+
+@pytest.mark.parametrize(
+    ("answer", "score"),
+    [
+        ("7/10", 7.0),
+        ("8 out of ten", 8.0),
+        ("eight out of ten", 8.0),
+        ("3 stars out of 5", 6.0),
+        ("7.0 out of a possible 10", 7.0),
+        ("Rating: 4", 4.0),  # no scale: IMDb's ten stars
+        ("four stars", 4.0),
+        ("20/10", None),
+        ("9/11", None),
+        ("someone often came tenth", None),
+        ("", None),
+    ],
+)
+def test_parse_score_reads_an_answer_span(answer, score):
+    assert parse_score(answer) == score
+
+
+def test_parse_score_agrees_with_the_rule_on_what_the_rule_finds():
+    text = "2/10, 4 / 5, 10 OUT OF TEN, 3.5/5 and 0/10"
+    assert [parse_score(text[s.start:s.end]) for s in find_score_spans(text)] == find_scores(text)

@@ -7,6 +7,7 @@ review negative when its score is at most 4 of 10 and positive when it is at lea
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 from lmtutorial.data.text import clean_review
 
@@ -17,6 +18,30 @@ SCORE_PATTERN = re.compile(
 SCALE = {"10": 10, "ten": 10, "5": 5, "five": 5}
 
 
+class ScoreSpan(NamedTuple):
+    """A score found in a text: its characters ``text[start:end]`` and its value on the ten-point scale."""
+
+    start: int
+    end: int
+    score: float
+
+
+def find_score_spans(text: str) -> list[ScoreSpan]:
+    """Every score in ``text`` in reading order, with its character span in ``text`` exactly as given.
+
+    A numerator above its scale ("20/10 vision") is not a score and is skipped. Unlike :func:`find_scores`,
+    ``text`` is not cleaned first, so that the spans index the string the caller holds.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text: expected a str, got {type(text).__name__}")
+    spans = []
+    for match in SCORE_PATTERN.finditer(text):
+        points, out_of = float(match[1]), SCALE[match[2].lower()]
+        if points <= out_of:
+            spans.append(ScoreSpan(match.start(), match.end(), 10.0 * points / out_of))
+    return spans
+
+
 def find_scores(text: str) -> list[float]:
     """Every score in ``text`` in reading order, on a ten-point scale (``"3.5/5"`` → 7.0).
 
@@ -24,12 +49,37 @@ def find_scores(text: str) -> list[float]:
     """
     if not isinstance(text, str):
         raise TypeError(f"text: expected a str, got {type(text).__name__}")
-    scores = []
-    for numerator, scale in SCORE_PATTERN.findall(clean_review(text)):
-        points, out_of = float(numerator), SCALE[scale.lower()]
-        if points <= out_of:
-            scores.append(10.0 * points / out_of)
-    return scores
+    return [span.score for span in find_score_spans(clean_review(text))]
+
+
+NUMBER_WORDS = {word: value for value, word in enumerate(
+    "zero one two three four five six seven eight nine ten".split())}
+_NUMBER = r"\b(\d{1,2}(?:\.\d+)?|(?:" + "|".join(NUMBER_WORDS) + r")\b)"
+LOOSE_SCORE = re.compile(
+    rf"(?<![\d.]){_NUMBER}(?:(?:\s*stars?)?\s*(?:/|\bout\s+of\b|\bof\b|\boutta\b)(?:\s*a\s+possible)?"
+    rf"\s*{_NUMBER})?(?![\d.]*\d)",
+    flags=re.IGNORECASE,
+)
+
+
+def parse_score(answer: str) -> float | None:
+    """The score stated in a short answer span ("8 out of ten", "Rating: 7", "3/5"), on the ten-point scale.
+
+    The answer is read leniently, because a model has already chosen where it is: the first number, in digits or
+    as a word up to ten, optionally followed by its scale (``/``, "out of", "of"). Without a scale the number is
+    read as out of ten, IMDb's own star scale. ``None`` when there is no number, the scale is neither 5 nor 10, or
+    the number is above its scale.
+    """
+    if not isinstance(answer, str):
+        raise TypeError(f"answer: expected a str, got {type(answer).__name__}")
+    match = LOOSE_SCORE.search(answer)
+    if match is None:
+        return None
+    points, scale = (None if m is None else float(NUMBER_WORDS.get(m.lower(), m)) for m in match.groups())
+    scale = 10.0 if scale is None else scale
+    if scale not in (5.0, 10.0) or points > scale:
+        return None
+    return 10.0 * points / scale
 
 
 def score_to_label(score: float) -> int | None:
