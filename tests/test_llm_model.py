@@ -1,0 +1,55 @@
+import hashlib
+
+import pytest
+import torch
+from transformers.utils import logging
+
+from conftest import require_shared
+from lmtutorial.llm.model import cache_dir, ChatModelUnavailable, file_sha256, load_chat_model, quiet_loading
+
+
+def test_cache_dir_follows_the_environment(monkeypatch, tmp_path):
+    monkeypatch.delenv("LMTUTORIAL_CACHE", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache_dir() == tmp_path / "xdg" / "lmtutorial"
+    monkeypatch.setenv("LMTUTORIAL_CACHE", str(tmp_path / "mine"))
+    assert cache_dir() == tmp_path / "mine"
+
+
+def test_file_sha256_reads_the_whole_file(tmp_path):
+    data = bytes(range(256)) * 10_000
+    (tmp_path / "f").write_bytes(data)
+    assert file_sha256(tmp_path / "f") == hashlib.sha256(data).hexdigest()
+
+
+def test_quiet_loading_restores_the_progress_bars():
+    logging.enable_progress_bar()
+    with quiet_loading():
+        assert not logging.is_progress_bar_enabled()
+    assert logging.is_progress_bar_enabled()
+
+
+def test_an_unreachable_model_is_one_clear_error(tmp_path):
+    with pytest.raises(ChatModelUnavailable, match=r"chat model not found: '.*missing' is neither a local model "
+                                                   r"folder nor reachable on the Hugging Face Hub \(OSError: .*\); "
+                                                   r"offline, expected models/SmolLM2-135M-Instruct-Q4_1/"):
+        load_chat_model(tmp_path / "missing")
+
+
+def test_the_offline_gguf_loads_once_de_quantised_then_from_the_cache(monkeypatch, tmp_path, capfd):
+    require_shared("models/SmolLM2-135M-Instruct-Q4_1/SmolLM2-135M-Instruct.Q4_1.gguf")
+    monkeypatch.setenv("LMTUTORIAL_CACHE", str(tmp_path))
+    model, tokenizer = load_chat_model()
+    assert "de-quantizing" not in capfd.readouterr().err
+    assert len(list((tmp_path / "models").glob("SmolLM2-135M-Instruct.Q4_1-*/model.safetensors"))) == 1
+    cached, cached_tokenizer = load_chat_model()
+    assert not model.training and not cached.training
+    messages = [{"role": "user", "content": "What is the capital of France?"}]
+    ids = cached_tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt",
+                                               return_dict=True)["input_ids"]
+    assert ids.tolist() == tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt",
+                                                         return_dict=True)["input_ids"].tolist()
+    with torch.no_grad():
+        torch.testing.assert_close(cached(ids).logits, model(ids).logits, atol=0, rtol=0)
+        answer = cached.generate(ids, max_new_tokens=12, do_sample=False)[0, ids.shape[1]:]
+    assert "Paris" in cached_tokenizer.decode(answer)
