@@ -18,8 +18,9 @@ from lmtutorial.llm.prompting import (
 
 TEMPLATE = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
             "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
-CORPUS = ["this film was positive and that one negative", "a great plot", "the acting was dull",
-          "Is the sentiment of this movie review positive or negative? Answer with one word.", "N/A Review:", "positive", "negative"] * 20
+CORPUS = ["this film was positive and that one negative", "a great plot", "the acting was dull", "positive",
+          "Is the sentiment of this movie review positive or negative? Answer with one word.", "N/A Review:",
+          "negative"] * 20
 
 
 @pytest.fixture(scope="module")
