@@ -52,8 +52,10 @@ serve: book  ## Serve the built website at http://127.0.0.1:$(PORT)/ (Ctrl-C sto
 	@echo "Serving the book at http://127.0.0.1:$(PORT)/"
 	$(PY) -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
 
-notebooks: $(STAMP)  ## Regenerate every paired .ipynb from its MyST .md (one way, stable cell ids).
-	$(VENV)/bin/jupytext --to ipynb --update book/ch*.md
+# The Colab notebooks book/*.ipynb are generated from the pages (tools/colab_notebooks.py): listings, numbers (from
+# the last `make book`, else those already in the notebooks), citations and boxes as plain Markdown.
+notebooks: $(STAMP)  ## Regenerate the Colab notebook of every page (run `make book` first for fresh numbers).
+	$(PY) tools/colab_notebooks.py
 
 clean:
 	rm -rf _build test-artifacts

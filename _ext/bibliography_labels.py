@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from string import ascii_lowercase
 
+from pybtex.backends.plaintext import Backend as PlainText
 from pybtex.database import Entry
 from pybtex.plugin import register_plugin
 from pybtex.style.formatting.plain import Style as PlainStyle
@@ -22,8 +23,9 @@ from sphinx.application import Sphinx
 def author_year(entry: Entry) -> str:
     """"Hochreiter and Schmidhuber, 1997", "Devlin et al., 2019", or the organisation's name for a corporate author."""
     persons = entry.persons.get("author") or entry.persons.get("editor") or []
-    surnames = [" ".join(name.render_as("text") for name in person.rich_last_names) or
-                " ".join(name.render_as("text") for name in person.rich_first_names) for person in persons]
+    text = PlainText()  # render(text) is render_as("text") without looking the backend up among entry points each time
+    surnames = [" ".join(name.render(text) for name in person.rich_last_names) or
+                " ".join(name.render(text) for name in person.rich_first_names) for person in persons]
     if not surnames:
         who = entry.fields.get("organization") or entry.fields.get("title", entry.key)
     elif len(surnames) == 1:

@@ -34,6 +34,18 @@ def ext_module(name: str) -> ModuleType:
     return module
 
 
+def tool_module(name: str) -> ModuleType:
+    """The repository tool ``tools/<name>.py`` (e.g. ``colab_notebooks``, behind ``make notebooks``), imported once."""
+    import sys
+
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, REPO / "tools" / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # before running it: dataclasses look their module up there
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
 def require_shared(relative: str) -> Path:
     """Return the shared resource ``relative``, skipping the test with a reason when it is absent.
 
