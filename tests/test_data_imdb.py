@@ -141,3 +141,38 @@ def test_a_chapter_without_imdb_is_one_skip_or_one_failure_in_ci(tmp_path, ci):
     assert "passed" not in summary and "NameError" not in done.stdout
     assert "IMDbUnavailable: IMDb not found: expected train.parquet and test.parquet" in done.stdout
     assert "(the notebook's other 2 cells were not run)" in done.stdout
+
+
+def test_ratings_come_with_the_local_copy_and_their_absence_is_one_clear_error(tmp_path, monkeypatch):
+    write_parquet(tmp_path)
+    assert load_imdb("train", path=tmp_path, ratings=True).column_names == ["text", "label", "rating"]
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    for split in ("train", "test"):
+        pd.read_parquet(tmp_path / f"{split}.parquet")[["text", "label"]].to_parquet(bare / f"{split}.parquet")
+    with pytest.raises(ValueError, match="expected a 'rating' column"):
+        load_imdb("train", path=bare, ratings=True)
+    monkeypatch.delenv("LMTUTORIAL_IMDB", raising=False)
+    monkeypatch.setenv("LMTUTORIAL_SHARED", str(tmp_path / "nowhere"))
+    with pytest.raises(IMDbUnavailable, match="has no ratings. Download https://ai.stanford.edu"):
+        load_imdb("train", ratings=True)
+
+
+def test_aclimdb_release_converts_with_ratings_from_file_names(tmp_path):
+    from lmtutorial.data.imdb import aclimdb_to_parquet
+
+    for split in ("train", "test"):
+        for folder, name in (("neg", "12_3.txt"), ("pos", "7_10.txt")):
+            (tmp_path / "aclImdb" / split / folder).mkdir(parents=True)
+            (tmp_path / "aclImdb" / split / folder / name).write_text(f"{folder} review", encoding="utf-8")
+    aclimdb_to_parquet(tmp_path / "aclImdb", tmp_path / "imdb")
+    data = load_imdb("test", path=tmp_path / "imdb", ratings=True)
+    assert data["rating"] == [3, 10] and data["label"] == [0, 1] and data["text"] == ["neg review", "pos review"]
+    with pytest.raises(FileNotFoundError, match="expected review files <id>_<rating>.txt"):
+        aclimdb_to_parquet(tmp_path / "nothing", tmp_path / "out")
+
+
+def test_shared_copy_labels_are_the_rating_threshold():
+    folder = require_shared("data/imdb")
+    data = load_imdb("test", path=folder, ratings=True).to_pandas()
+    assert ((data["rating"] >= 7) == (data["label"] == 1)).all()

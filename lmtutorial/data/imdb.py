@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # ``datasets`` takes seconds to import: loaded by the functio
     import pyarrow
 
 HUB_NAME = "stanfordnlp/imdb"
+ACLIMDB_URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"  # Maas et al. 2011, with ratings
 SPLITS = ("train", "test")
 
 
@@ -89,23 +90,38 @@ def check_parquet(path: str | os.PathLike) -> int:
     return metadata.num_rows
 
 
-def load_imdb(split: str = "train", path: str | os.PathLike | None = None) -> datasets.Dataset:
-    """One split of IMDb as a ``datasets.Dataset`` with columns ``text`` (str) and ``label`` (0 = neg, 1 = pos)."""
+def load_imdb(split: str = "train", path: str | os.PathLike | None = None,
+              ratings: bool = False) -> datasets.Dataset:
+    """One split of IMDb as a ``datasets.Dataset`` with columns ``text`` (str) and ``label`` (0 = neg, 1 = pos),
+    and ``rating`` (the reviewer's stars, 1–10) when ``ratings`` is set.
+
+    The Hub's ``stanfordnlp/imdb`` has no ratings; the original release keeps them in its file names
+    (``<id>_<rating>.txt``): :func:`aclimdb_to_parquet` turns it into a folder this function reads.
+    """
     import datasets
 
     if split not in SPLITS:
         raise ValueError(f"split: expected one of {SPLITS}, got {split!r}")
     folder = imdb_parquet_dir(path)
+    columns = ["text", "label", "rating"] if ratings else ["text", "label"]
     if folder is not None:
         check_parquet(folder / f"{split}.parquet")
         data = datasets.load_dataset("parquet", data_files={split: str(folder / f"{split}.parquet")}, split=split)
+        if ratings and "rating" not in data.column_names:
+            raise ValueError(f"ratings: expected a 'rating' column in {folder / f'{split}.parquet'}, got columns "
+                             f"{data.column_names}; make the folder with lmtutorial.data.imdb.aclimdb_to_parquet")
+    elif ratings:
+        raise IMDbUnavailable(f"ratings: expected a local IMDb folder with a 'rating' column, got none; the Hub's "
+                              f"{HUB_NAME!r} has no ratings. Download {ACLIMDB_URL}, unpack it and run "
+                              f"lmtutorial.data.imdb.aclimdb_to_parquet('aclImdb', 'imdb'), then set "
+                              f"LMTUTORIAL_IMDB=imdb")
     else:
         try:
             data = datasets.load_dataset(HUB_NAME, split=split)
         except Exception as error:  # noqa: BLE001 - re-raised with every way to fix it
             raise IMDbUnavailable(f"{imdb_unavailable_message()} (the Hub failed: {type(error).__name__}: "
                                   f"{error})") from error
-    return data.select_columns(["text", "label"])
+    return data.select_columns(columns)
 
 
 def arrow_column(data: datasets.Dataset, name: str = "label") -> pyarrow.ChunkedArray:
@@ -133,3 +149,28 @@ def balanced_subset(data: datasets.Dataset, size: int, seed: int = 0) -> dataset
                              f"label {label} has only {len(rows)} rows")
         picked.extend(rows[:count].tolist())
     return shuffled.select(sorted(picked))
+
+
+def aclimdb_to_parquet(source: str | os.PathLike, target: str | os.PathLike) -> Path:
+    """Convert the original release (``aclImdb/{train,test}/{pos,neg}/<id>_<rating>.txt``) into ``train.parquet``
+    and ``test.parquet`` with columns ``text``, ``label``, ``review_id`` and ``rating``; return ``target``."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    source, target = Path(source), Path(target)
+    target.mkdir(parents=True, exist_ok=True)
+    for split in SPLITS:
+        rows = []
+        for label, folder in ((0, "neg"), (1, "pos")):
+            files = sorted((source / split / folder).glob("*_*.txt"))
+            if not files:
+                raise FileNotFoundError(f"{source / split / folder}: expected review files <id>_<rating>.txt, got "
+                                        "none (is this the unpacked aclImdb folder?)")
+            for file in files:
+                review_id, rating = (int(part) for part in file.stem.split("_"))
+                rows.append((file.read_text(encoding="utf-8"), label, review_id, rating))
+        text, label, review_id, rating = zip(*rows)
+        table = pa.table({"text": pa.array(text), "label": pa.array(label, pa.int64()),
+                          "review_id": pa.array(review_id, pa.int32()), "rating": pa.array(rating, pa.int8())})
+        pq.write_table(table, target / f"{split}.parquet")
+    return target
