@@ -1,8 +1,9 @@
 """Every page of the built website, opened in a real browser (Debian's Chromium driven by Playwright).
 
-For each page of the table of contents it checks what a reader sees: math typeset by MathJax (no raw ``$$``),
-every mermaid diagram an SVG, every image loaded, no JavaScript error in the console, only requests to the local
-server (the site renders offline), and on chapter pages the Colab link to that chapter's notebook. A screenshot of
+For each page of the table of contents it checks what a reader sees at a 1280-pixel-wide window: math typeset by
+MathJax (no raw ``$$``), no code cell or output that scrolls sideways, every mermaid diagram an SVG, every image
+loaded, no JavaScript error in the console, only requests to the local server (the site renders offline), and on
+chapter pages the Colab link to that chapter's notebook. A screenshot of
 every page goes to ``test-artifacts/site/``. The search page is checked to find a chapter.
 
 Readers without Chromium or Playwright get a skip with the reason; under CI=true a missing browser is a failure.
@@ -117,7 +118,33 @@ def wait_for_images_and_diagrams(page) -> None:
         object => object.contentDocument && object.contentDocument.documentElement)""", timeout=20_000)
 
 
+# Code and outputs that scroll sideways (issue 14: none may at a 1280-pixel window): a code block or output whose
+# content is wider than its box, or a table or image that reaches past the text column.
+SIDEWAYS = """() => {
+    const describe = (node, why) => {
+        const text = (node.innerText || node.getAttribute('src') || '').trim().split('\\n')[0].slice(0, 70);
+        return `${node.tagName.toLowerCase()}.${[...node.classList].join('.')}: ${why}: ${text}`;
+    };
+    const found = [];
+    const boxes = 'div.cell_input pre, .highlight pre, .cell_output pre, .cell_output, .cell_output table';
+    for (const node of document.querySelectorAll(boxes)) {
+        if (node.clientWidth > 0 && node.scrollWidth > node.clientWidth + 1) {
+            found.push(describe(node, `scrolls (${node.scrollWidth} > ${node.clientWidth} px)`));
+        }
+    }
+    const article = document.querySelector('main article') || document.querySelector('main');
+    const right = article.getBoundingClientRect().right;
+    for (const node of article.querySelectorAll('.cell_output img, .cell_output table, article table')) {
+        const box = node.getBoundingClientRect();
+        if (box.width > 0 && box.right > right + 1) {
+            found.push(describe(node, `reaches past the column (${Math.round(box.right)} > ${Math.round(right)} px)`));
+        }
+    }
+    return found;
+}"""
+
 PAGE_STATE = """() => {
+    const SIDEWAYS = """ + SIDEWAYS + """;
     const visible = document.querySelector('main') || document.body;
     const copy = visible.cloneNode(true);
     copy.querySelectorAll('pre, code, script, style, .highlight, mjx-assistive-mml').forEach(node => node.remove());
@@ -136,6 +163,7 @@ PAGE_STATE = """() => {
             src: image.getAttribute('src'), width: image.naturalWidth, plot: image.closest('.cell_output') !== null})),
         colab: [...document.querySelectorAll('a[href*="colab.research.google.com"]')].map(a => a.href),
         h1: (document.querySelector('main h1') || {}).textContent || '',
+        sideways: SIDEWAYS(),
     };
 }"""
 
@@ -177,6 +205,9 @@ def test_page_renders_in_the_browser(browser, server, name: str):
         f"{len(state['diagrams'])} diagrams on the page")
     for diagram in state["diagrams"]:
         assert diagram["root"] == "svg" and diagram["width"] > 0, f"{name}: diagram is not a shown SVG: {diagram}"
+
+    assert not state["sideways"], (f"{name} at 1280 px: code or output that scrolls sideways (wrap code lines at "
+                                   f"88 characters; print shorter lines or tables): {state['sideways']}")
 
     broken = [image["src"] for image in state["images"] if image["width"] == 0]
     assert not broken, f"{name}: images that did not load: {broken}"
