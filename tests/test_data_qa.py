@@ -86,7 +86,8 @@ def test_oracle_logits_decode_to_the_answers(tokenizer):
     for window in range(len(start)):
         start[window][labels["start_positions"][window]] += 5.0
         end[window][labels["end_positions"][window]] += 5.0
-    assert decode_answers(start, end, features, examples) == [e["answer_text"] for e in examples]
+    answers = decode_answers(start, end, features, examples)
+    assert answers == [(e["answer_text"], e["answer_start"]) for e in examples]
 
 
 def test_no_answer_wins_when_cls_scores_higher(tokenizer):
@@ -95,9 +96,9 @@ def test_no_answer_wins_when_cls_scores_higher(tokenizer):
     features = evaluation_features(tokenizer, examples, max_length=128, stride=16)
     start, end = np.zeros(len(features["input_ids"][0])), np.zeros(len(features["input_ids"][0]))
     start[labels["start_positions"][0]] = end[labels["end_positions"][0]] = 2.0
-    assert decode_answers([start], [end], features, examples) == ["3/10"]
+    assert decode_answers([start], [end], features, examples) == [("3/10", examples[0]["answer_start"])]
     start[0] = end[0] = 2.5  # no answer: 5.0 against the span's 4.0
-    assert decode_answers([start], [end], features, examples) == [""]
+    assert decode_answers([start], [end], features, examples) == [("", -1)]
     with pytest.raises(ValueError, match=r"expected one row per window \(1\), got 0 start and 1 end rows"):
         decode_answers([], [end], features, examples)
 

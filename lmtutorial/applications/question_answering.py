@@ -17,12 +17,19 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from lmtutorial.data.extract import parse_score, score_to_label
-from lmtutorial.data.qa import decode_answers, evaluation_features, MODEL_INPUTS
+from lmtutorial.data.qa import Answer, decode_answers, evaluation_features, MODEL_INPUTS
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerFast
 
 SQUAD_HUB_MODEL = "distilbert/distilbert-base-cased-distilled-squad"
+SIZES = {  # reviews scanned by the rule; training reviews with and without a score; held-out reviews
+    "ci": dict(ie_reviews=10_000, train_scan=6_000, train_scored=150, train_unscored=150, null_per_answer=2.0,
+               max_length=128, stride=32, batch_size=16, lr=3e-4, epochs=1, test_reviews=400),
+    "full": dict(ie_reviews=20_000, train_scan=25_000, train_scored=1_000, train_unscored=1_000,
+                 null_per_answer=2.0, max_length=256, stride=64, batch_size=16, lr=1e-4, epochs=1,
+                 test_reviews=2_500),
+}
 
 
 def normalize_answer(text: str) -> str:
@@ -150,8 +157,8 @@ def fine_tune(model: PreTrainedModel, tokenizer: PreTrainedTokenizerFast, featur
 
 
 def answer(model: PreTrainedModel, tokenizer: PreTrainedTokenizerFast, examples: Sequence[dict], *,
-           max_length: int = 256, stride: int = 64, batch_size: int = 64) -> list[str]:
-    """The model's answer to each example (``""``: no answer), over all windows of each review."""
+           max_length: int = 256, stride: int = 64, batch_size: int = 64) -> list[Answer]:
+    """The model's answer to each example (text ``""``: no answer), over all windows of each review."""
     import torch
 
     features = evaluation_features(tokenizer, examples, max_length, stride)

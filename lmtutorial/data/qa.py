@@ -14,7 +14,7 @@ positions of the answer's first and last tokens when the whole answer lies insid
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -104,9 +104,16 @@ def evaluation_features(tokenizer: PreTrainedTokenizerFast, examples: Sequence[d
             "example_index": list(encoded["overflow_to_sample_mapping"])}
 
 
+class Answer(NamedTuple):
+    """An answer span ``context[start:start + len(text)]``; ``text == ""`` and ``start == -1``: no answer."""
+
+    text: str
+    start: int
+
+
 def decode_answers(start_logits: Sequence[np.ndarray], end_logits: Sequence[np.ndarray], features: dict,
-                   examples: Sequence[dict], max_answer_tokens: int = 12, n_best: int = 20) -> list[str]:
-    """The answer text for each example, or ``""`` for "no answer", from the windows' start and end logits.
+                   examples: Sequence[dict], max_answer_tokens: int = 12, n_best: int = 20) -> list[Answer]:
+    """The answer to each example, or ``Answer("", -1)`` for "no answer", from the windows' start and end logits.
 
     SQuAD 2.0's rule: the best span over all windows (start ≤ end, at most ``max_answer_tokens`` tokens, both ends
     inside the review) competes with the no-answer score, ``start[0] + end[0]`` at ``[CLS]``, taken as the lowest over
@@ -115,7 +122,7 @@ def decode_answers(start_logits: Sequence[np.ndarray], end_logits: Sequence[np.n
     if not len(start_logits) == len(end_logits) == len(features["example_index"]):
         raise ValueError(f"logits: expected one row per window ({len(features['example_index'])}), "
                          f"got {len(start_logits)} start and {len(end_logits)} end rows")
-    best = [(-np.inf, "") for _ in examples]
+    best = [(-np.inf, Answer("", -1)) for _ in examples]
     null = [np.inf for _ in examples]
     for window, example_index in enumerate(features["example_index"]):
         start, end = np.asarray(start_logits[window]), np.asarray(end_logits[window])
@@ -128,8 +135,9 @@ def decode_answers(start_logits: Sequence[np.ndarray], end_logits: Sequence[np.n
                     continue
                 score = float(start[i] + end[j])
                 if score > best[example_index][0]:
-                    best[example_index] = (score, context[offsets[i][0]: offsets[j][1]])
-    return [text if score > no_answer else "" for (score, text), no_answer in zip(best, null)]
+                    span = Answer(context[offsets[i][0]: offsets[j][1]], offsets[i][0])
+                    best[example_index] = (score, span)
+    return [span if score > no_answer else Answer("", -1) for (score, span), no_answer in zip(best, null)]
 
 
 def balance_windows(features: dict, null_per_answer: float = 1.0, seed: int = 0) -> dict[str, list]:
