@@ -186,6 +186,26 @@ def test_labels_comments_deflists_mermaid_and_math(page):
                           "```mermaid\ngraph LR; A-->B\n```\n\n$$\na = b\n$$")
 
 
+def test_glued_figures_are_attached_and_text_is_shown(page, book):
+    glue = {"fig": {"text/plain": "<Figure size 640x480>", "image/png": "iVBORw0KGgo="},
+            "t": {"text/plain": "'a  b'"}, "gone": {"text/plain": "<Figure size 640x480>"}}
+    converter = colab.Page(REPO / "book" / "ch99_example.md", glue, book)
+    assert converter.markdown("```{glue:figure} fig\nA caption.\n```") == (
+        "![Figure](attachment:fig.png)\n\n*A caption.*")
+    assert converter.attachments == {"fig.png": {"image/png": "iVBORw0KGgo="}}
+    assert page("```{glue} t\n```", glue) == "```\na  b\n```"
+    assert page("```{glue:figure} gone\n```", glue) == (
+        f"[The figure is on the website]({book.site}book/ch99_example.html).")
+
+
+def test_figures_are_numbered_like_the_website(book):
+    """Sphinx numbers named figures per chapter of the numbered table of contents: 3.1, 3.2, ..."""
+    for label, number in book.figure_numbers.items():
+        stem = book.labels[label][0]
+        chapter = number.split(".")[0]
+        assert re.match(rf"ch0*{chapter}_", stem), f"{label} on {stem} numbered {number}"
+
+
 def test_literalinclude_is_the_listing_of_the_site(page):
     text = "```{literalinclude} ../lmtutorial/progress.py\n:pyobject: tqdm\n:language: python\n```"
     listing = LiteralIncludeReader(str(REPO / "lmtutorial" / "progress.py"), {"pyobject": "tqdm"},

@@ -55,6 +55,7 @@ REPO = Path(__file__).resolve().parents[1]
 BOOK = REPO / "book"
 GLUE_DIR = REPO / "_build" / "jupyter_execute" / "book"
 MISSING_GLUE = "`{name}` (computed when the notebook runs)"
+GLUE_MIMES = ("text/plain", "text/markdown", "text/latex", "image/png")  # image/png: glued figures
 HIDDEN_SOURCE = {"remove-input", "remove-cell", "hide-input", "hide-cell"}
 HIDDEN_OUTPUT = {"remove-output", "remove-cell", "hide-output", "hide-cell"}
 ADMONITIONS = {"note": "Note", "warning": "Warning", "tip": "Tip", "important": "Important", "hint": "Hint",
@@ -117,14 +118,22 @@ def build_glue(stem: str) -> dict[str, dict] | None:
     if not path.exists():
         return None
     outputs = json.loads(path.read_text(encoding="utf-8"))
-    return {name: {mime: text for mime, text in output.get("data", {}).items() if mime.startswith("text/")}
+    return {name: {mime: text for mime, text in output.get("data", {}).items() if mime in GLUE_MIMES}
             for name, output in outputs.items()}
 
 
 def stored_glue(ipynb: Path) -> dict[str, dict | None]:
+    """The glue values a generated notebook was made with: text from its metadata, figures from its attachments."""
     if not ipynb.exists():
         return {}
-    return nbformat.read(ipynb, as_version=4).metadata.get("lmtutorial", {}).get("glue", {})
+    notebook = nbformat.read(ipynb, as_version=4)
+    glue = notebook.metadata.get("lmtutorial", {}).get("glue", {})
+    for cell in notebook.cells:
+        for name, data in cell.get("attachments", {}).items():
+            key = name.removesuffix(".png")
+            if glue.get(key) is not None:
+                glue[key] = {**glue[key], **data}
+    return glue
 
 
 def format_glue(data: dict, spec: str, mime: str = "text/plain") -> str:
@@ -199,6 +208,27 @@ class Book:
         return found
 
     @cached_property
+    def figure_numbers(self) -> dict[str, str]:
+        """Figure label → its number on the website ("3.2"), as Sphinx numbers them: in a numbered part of the table
+        of contents, the chapter's number, then the named figures counted through the chapter and its sections."""
+        toc = yaml.safe_load((REPO / "_toc.yml").read_text(encoding="utf-8"))
+        numbers: dict[str, str] = {}
+        for part in toc.get("parts", []):
+            if not part.get("numbered"):
+                continue
+            for chapter_number, chapter in enumerate(part.get("chapters", []), start=1):
+                files = [chapter["file"], *(section["file"] for section in chapter.get("sections", []))]
+                count = 0
+                for file in files:
+                    md = REPO / f"{file}.md"
+                    if not md.exists():
+                        continue
+                    for label in figure_labels(md.read_text(encoding="utf-8").splitlines()):
+                        count += 1
+                        numbers[label] = f"{chapter_number}.{count}"
+        return numbers
+
+    @cached_property
     def glossary(self) -> dict[str, tuple[str, str]]:
         """Glossary term (lower case) → (page stem, anchor)."""
         terms = {}
@@ -235,6 +265,13 @@ def plain(text: str) -> str:
     """Heading or title text without Markdown code marks or roles."""
     text = re.sub(r"\{[\w:.-]+\}`([^`]*)`", lambda m: EXPLICIT.sub(r"\g<text>", m.group(1)), text)
     return text.replace("`", "").strip()
+
+
+def figure_labels(lines: list[str]) -> Iterator[str]:
+    """The ``:name:`` of every figure of a page, in order (Sphinx numbers named figures only)."""
+    for block in blocks(lines):
+        if isinstance(block, Directive) and block.name in ("figure", "glue:figure") and block.options.get("name"):
+            yield block.options["name"]
 
 
 def split_keys(content: str) -> tuple[str, list[str], str]:
@@ -338,6 +375,7 @@ class Page:
         self.used_glue: dict[str, dict | None] = {}
         self.exercises: dict[str, int] = {}
         self.warnings: list[str] = []
+        self.attachments: dict[str, dict] = {}  # images of the markdown cell being converted
 
     # ---- inline roles
 
@@ -384,7 +422,11 @@ class Page:
             if target not in self.book.labels:
                 raise ValueError(f"{self.md.name}: unknown label {target!r} in {{{name}}}`{content}`")
             stem, anchor, title = self.book.labels[target]
-            label = text.replace("%s", title).replace("{number}", title) if text else title
+            number = self.book.figure_numbers.get(target)
+            if number:
+                label = text.replace("%s", number).replace("{number}", number) if text else f"Fig. {number}"
+            else:
+                label = text.replace("%s", title).replace("{number}", title) if text else title
             if target in self.exercises and stem == self.md.stem and not text:
                 label = f"Exercise {self.exercises[target]}"
             return f"[{self.inline(label)}]({self.book.url(stem, anchor)})"
@@ -484,6 +526,8 @@ class Page:
             return ["$$", *block.body, "$$"]
         if name in ("figure", "image"):
             return self.figure(block)
+        if name in ("glue", "glue:any", "glue:figure", "glue:math", "glue:md"):
+            return self.glued_block(block)
         if name == "bibliography":
             return self.bibliography()
         if name == "glossary":
@@ -514,6 +558,29 @@ class Page:
         self.warnings.append(f"{self.md.name}: directive {{{name}}} rendered as a quoted box")
         return self.quote(f"{name.capitalize()}: {self.inline(block.argument)}".rstrip(": "), block.body)
 
+    def glued_block(self, block: Directive) -> list[str]:
+        """A glued output shown as a block: its text where it has one, else a link to it on the website."""
+        key = block.argument.split("::")[-1]
+        data = self.glue.get(key)
+        self.used_glue[key] = data
+        if data is None:
+            return [MISSING_GLUE.format(name=key)]
+        caption = self.inline(" ".join(line.strip() for line in block.body if line.strip()))
+        if block.name == "glue:math" and "text/latex" in data:
+            shown = [data["text/latex"].strip()]
+        elif "text/markdown" in data:
+            shown = data["text/markdown"].splitlines()
+        elif "image/png" in data:
+            self.attachments[f"{key}.png"] = {"image/png": data["image/png"]}
+            number = self.book.figure_numbers.get(block.options.get("name", ""))
+            shown = [f"![{f'Fig. {number}' if number else 'Figure'}](attachment:{key}.png)"]
+            caption = f"Fig. {number} {caption}" if number and caption else caption
+        elif block.name == "glue:figure":
+            shown = [f"[The figure is on the website]({self.book.url(self.md.stem)})."]
+        else:
+            shown = ["```", *format_glue(data, "").splitlines(), "```"]
+        return shown + (["", f"*{caption}*"] if caption else [])
+
     def quote(self, title: str, body: list[str]) -> list[str]:
         inner = self.convert(body)
         while inner and not inner[0].strip():
@@ -542,8 +609,10 @@ class Page:
             target = raw_url((self.md.parent / target).resolve().relative_to(REPO).as_posix())
         caption = " ".join(line.strip() for line in block.body if line.strip())
         alt = block.options.get("alt", plain(caption) or Path(block.argument).stem)
-        lines = [f"![{alt}]({target})"]
-        return lines + (["", f"*{self.inline(caption)}*"] if caption else [])
+        number = self.book.figure_numbers.get(block.options.get("name", ""))
+        caption = self.inline(caption)
+        caption = f"Fig. {number} {caption}" if number and caption else caption
+        return [f"![{alt}]({target})"] + (["", f"*{caption}*"] if caption else [])
 
     def bibliography(self) -> list[str]:
         from pybtex.backends.markdown import Backend
@@ -569,6 +638,9 @@ class Page:
                 text = self.markdown(cell.source)
                 if text.strip():
                     cells.append(nbformat.v4.new_markdown_cell(text))
+                    if self.attachments:
+                        cells[-1].attachments = dict(sorted(self.attachments.items()))
+                self.attachments = {}
                 continue
             tags = list(cell.metadata.get("tags", []))
             metadata = {key: value for key, value in cell.metadata.items()}
@@ -586,7 +658,9 @@ class Page:
         metadata["lmtutorial"] = {
             "source": self.md.relative_to(REPO).as_posix(),
             "generated_by": "tools/colab_notebooks.py (make notebooks); edit the .md, not this file",
-            "glue": dict(sorted(self.used_glue.items())),
+            "glue": {name: value if value is None else {mime: text for mime, text in value.items()
+                                                        if mime.startswith("text/")}
+                     for name, value in sorted(self.used_glue.items())},
         }
         return nbformat.v4.new_notebook(cells=cells, metadata=metadata)
 
