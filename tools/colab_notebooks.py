@@ -35,6 +35,7 @@ import json
 import re
 import sys
 import textwrap
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache, cached_property
@@ -209,8 +210,9 @@ class Book:
 
     @cached_property
     def figure_numbers(self) -> dict[str, str]:
-        """Figure label → its number on the website ("3.2"), as Sphinx numbers them: in a numbered part of the table
-        of contents, the chapter's number, then the named figures counted through the chapter and its sections."""
+        """Figure or exercise label → its number on the website ("3.2"), as Sphinx numbers them: in a numbered part of
+        the table of contents, the chapter's number, then the labelled figures (or exercises, counted apart) through
+        the chapter and its sections."""
         toc = yaml.safe_load((REPO / "_toc.yml").read_text(encoding="utf-8"))
         numbers: dict[str, str] = {}
         for part in toc.get("parts", []):
@@ -218,14 +220,14 @@ class Book:
                 continue
             for chapter_number, chapter in enumerate(part.get("chapters", []), start=1):
                 files = [chapter["file"], *(section["file"] for section in chapter.get("sections", []))]
-                count = 0
+                count: Counter[str] = Counter()
                 for file in files:
                     md = REPO / f"{file}.md"
                     if not md.exists():
                         continue
-                    for label in figure_labels(md.read_text(encoding="utf-8").splitlines()):
-                        count += 1
-                        numbers[label] = f"{chapter_number}.{count}"
+                    for kind, label in numbered_labels(md.read_text(encoding="utf-8").splitlines()):
+                        count[kind] += 1
+                        numbers[label] = f"{chapter_number}.{count[kind]}"
         return numbers
 
     @cached_property
@@ -267,11 +269,16 @@ def plain(text: str) -> str:
     return text.replace("`", "").strip()
 
 
-def figure_labels(lines: list[str]) -> Iterator[str]:
-    """The ``:name:`` of every figure of a page, in order (Sphinx numbers named figures only)."""
+def numbered_labels(lines: list[str]) -> Iterator[tuple[str, str]]:
+    """("figure", name) for every named figure of a page and ("exercise", label) for every numbered exercise, in
+    order: what Sphinx numbers."""
     for block in blocks(lines):
-        if isinstance(block, Directive) and block.name in ("figure", "glue:figure") and block.options.get("name"):
-            yield block.options["name"]
+        if not isinstance(block, Directive):
+            continue
+        if block.name in ("figure", "glue:figure") and block.options.get("name"):
+            yield "figure", block.options["name"]
+        if block.name in ("exercise", "exercise-start") and "nonumber" not in block.options:
+            yield "exercise", block.options.get("label", "")
 
 
 def split_keys(content: str) -> tuple[str, list[str], str]:
@@ -373,7 +380,7 @@ class Page:
         self.glue = glue
         self.book = book
         self.used_glue: dict[str, dict | None] = {}
-        self.exercises: dict[str, int] = {}
+        self.exercises: dict[str, str] = {}  # label → number
         self.warnings: list[str] = []
         self.attachments: dict[str, dict] = {}  # images of the markdown cell being converted
 
@@ -423,12 +430,11 @@ class Page:
                 raise ValueError(f"{self.md.name}: unknown label {target!r} in {{{name}}}`{content}`")
             stem, anchor, title = self.book.labels[target]
             number = self.book.figure_numbers.get(target)
+            kind = "Exercise" if target in self.exercises or "exercise" in title.lower() else "Fig."
             if number:
-                label = text.replace("%s", number).replace("{number}", number) if text else f"Fig. {number}"
+                label = text.replace("%s", number).replace("{number}", number) if text else f"{kind} {number}"
             else:
                 label = text.replace("%s", title).replace("{number}", title) if text else title
-            if target in self.exercises and stem == self.md.stem and not text:
-                label = f"Exercise {self.exercises[target]}"
             return f"[{self.inline(label)}]({self.book.url(stem, anchor)})"
         if name == "term":
             term = target.strip()
@@ -534,8 +540,9 @@ class Page:
             return [f"- **{term}**: {self.inline(' '.join(definition.split()))}"
                     for term, definition in glossary_entries(block.body)]
         if name in ("exercise", "exercise-start"):
-            number = len(self.exercises) + 1
-            self.exercises[block.options.get("label", f"exercise-{number}")] = number
+            label = block.options.get("label", f"exercise-{len(self.exercises) + 1}")
+            number = self.book.figure_numbers.get(label, str(len(self.exercises) + 1))
+            self.exercises[label] = number
             title = f"Exercise {number}" + (f" ({self.inline(block.argument)})" if block.argument else "")
             return self.quote(title, block.body) if name == "exercise" else [f"**{title}**"]
         if name in ("solution", "solution-start"):
