@@ -206,6 +206,13 @@ def test_figures_are_numbered_like_the_website(book):
         assert re.match(rf"ch0*{chapter}_", stem), f"{label} on {stem} numbered {number}"
 
 
+def test_glossary_becomes_a_list_and_terms_link_to_it(page, book):
+    text = ":::{glossary}\nBackpropagation through time\nBPTT\n  Backpropagation through\n  an unrolled network.\n:::"
+    assert page(text) == "- **Backpropagation through time**, **BPTT**: Backpropagation through an unrolled network."
+    term, (stem, anchor) = next(iter(book.glossary.items()))
+    assert page(f"a {{term}}`{term}`") == f"a [{term}]({book.site}book/{stem}.html#{anchor})"
+
+
 def test_literalinclude_is_the_listing_of_the_site(page):
     text = "```{literalinclude} ../lmtutorial/progress.py\n:pyobject: tqdm\n:language: python\n```"
     listing = LiteralIncludeReader(str(REPO / "lmtutorial" / "progress.py"), {"pyobject": "tqdm"},

@@ -81,22 +81,25 @@ def bibliography_labels() -> ModuleType:
     return module
 
 
+@cache
+def repository() -> tuple[str, str]:
+    """("owner/name", branch) of the repository configured in _config.yml."""
+    config = yaml.safe_load((REPO / "_config.yml").read_text(encoding="utf-8"))["repository"]
+    return config["url"].removeprefix("https://github.com/").strip("/"), config["branch"]
+
+
 def site_url() -> str:
     """Where the website is published: the GitHub Pages address of the configured repository."""
-    config = yaml.safe_load((REPO / "_config.yml").read_text(encoding="utf-8"))
-    owner, name = config["repository"]["url"].removeprefix("https://github.com/").strip("/").split("/")
+    owner, name = repository()[0].split("/")
     return f"https://{owner.lower()}.github.io/{name}/"
 
 
 def source_url(path: str) -> str:
-    config = yaml.safe_load((REPO / "_config.yml").read_text(encoding="utf-8"))
-    return f"{config['repository']['url'].rstrip('/')}/blob/{config['repository']['branch']}/{path}"
+    return f"https://github.com/{repository()[0]}/blob/{repository()[1]}/{path}"
 
 
 def raw_url(path: str) -> str:
-    config = yaml.safe_load((REPO / "_config.yml").read_text(encoding="utf-8"))
-    repository = config["repository"]["url"].removeprefix("https://github.com/").strip("/")
-    return f"https://raw.githubusercontent.com/{repository}/{config['repository']['branch']}/{path}"
+    return f"https://raw.githubusercontent.com/{repository()[0]}/{repository()[1]}/{path}"
 
 
 def is_notebook_page(md: Path) -> bool:
@@ -237,8 +240,9 @@ class Book:
         for md in sorted(BOOK.glob("*.md")):
             for block in blocks(md.read_text(encoding="utf-8").splitlines()):
                 if isinstance(block, Directive) and block.name == "glossary":
-                    for term, _ in glossary_entries(block.body):
-                        terms[term.lower()] = (md.stem, _make_id(f"term-{term}"))
+                    for synonyms, _ in glossary_entries(block.body):
+                        for term in synonyms:
+                            terms[term.lower()] = (md.stem, _make_id(f"term-{term}"))
         return terms
 
     @cached_property
@@ -290,21 +294,21 @@ def split_keys(content: str) -> tuple[str, list[str], str]:
     return match.group("pre") or "", keys, match.group("post") or ""
 
 
-def glossary_entries(body: list[str]) -> Iterator[tuple[str, str]]:
-    """(term, definition) for each term of a glossary directive's body (terms flush left, definitions indented)."""
+def glossary_entries(body: list[str]) -> Iterator[tuple[list[str], str]]:
+    """(terms, definition) for each entry of a glossary directive's body: one or more terms flush left (synonyms),
+    then the indented definition."""
     terms: list[str] = []
     definition: list[str] = []
-    for line in [*body, ""]:
+    for line in body:
         if line and not line[0].isspace():
             if definition:
-                for term in terms:
-                    yield term, textwrap.dedent("\n".join(definition)).strip()
+                yield terms, textwrap.dedent("\n".join(definition)).strip()
                 terms, definition = [], []
             terms.append(line.strip())
         elif line.strip() or definition:
             definition.append(line)
-    for term in terms:
-        yield term, textwrap.dedent("\n".join(definition)).strip()
+    if terms:
+        yield terms, textwrap.dedent("\n".join(definition)).strip()
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -317,7 +321,6 @@ class Directive:
     argument: str
     options: dict[str, str]
     body: list[str]
-    line: int
 
 
 @dataclass
@@ -342,7 +345,7 @@ def blocks(lines: list[str]) -> Iterator[str | Directive | Fenced]:
         directive = DIRECTIVE.match(fence.group("info").strip())
         if directive:
             options, body = read_options(inner)
-            yield Directive(directive.group("name"), directive.group("argument").strip(), options, body, number)
+            yield Directive(directive.group("name"), directive.group("argument").strip(), options, body)
         else:
             yield Fenced(lines[number:end + 1])
         number = end + 1
@@ -447,7 +450,8 @@ class Page:
         if name in ("code", "literal", "kbd", "file", "samp", "command", "program", "guilabel"):
             return f"`{content}`"
         if name == "download":
-            return f"[{text or Path(target).name}]({source_url(str((self.md.parent / target).resolve().relative_to(REPO)))})"
+            path = (self.md.parent / target).resolve().relative_to(REPO).as_posix()
+            return f"[{text or Path(target).name}]({source_url(path)})"
         if name == "abbr":
             return EXPLICIT.sub(r"\g<text>", content) if explicit else content
         self.warnings.append(f"{self.md.name}: unknown role {{{name}}}, kept as text")
@@ -537,8 +541,8 @@ class Page:
         if name == "bibliography":
             return self.bibliography()
         if name == "glossary":
-            return [f"- **{term}**: {self.inline(' '.join(definition.split()))}"
-                    for term, definition in glossary_entries(block.body)]
+            return [f"- {', '.join(f'**{term}**' for term in terms)}: {self.inline(' '.join(definition.split()))}"
+                    for terms, definition in glossary_entries(block.body)]
         if name in ("exercise", "exercise-start"):
             label = block.options.get("label", f"exercise-{len(self.exercises) + 1}")
             number = self.book.figure_numbers.get(label, str(len(self.exercises) + 1))
