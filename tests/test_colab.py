@@ -3,8 +3,8 @@
 - Its first code cell installs this package from the configured repository and branch, only when it runs in Colab
   (it detects ``google.colab``), and is tagged so that the local build and nbval skip it.
 - A chapter that needs a GPU sets Colab's accelerator metadata (``accelerator: GPU`` and ``colab: gpuType`` in the
-  MyST header, which jupytext copies into the .ipynb) and says so at the top of the page; every other chapter runs
-  on a CPU, so its code never asks for CUDA without checking that it is there.
+  MyST header, which ``make notebooks`` copies into the .ipynb) and says so at the top of the page; every other
+  chapter runs on a CPU, so its code never asks for CUDA without checking that it is there.
 """
 
 from __future__ import annotations
