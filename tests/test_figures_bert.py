@@ -72,7 +72,8 @@ def test_schedule_plot_draws_the_rates_and_labels_apart():
     fig = plot_learning_rate_schedule({"article": (rates, 500)})
     line = fig.axes[0].lines[0]
     np.testing.assert_array_equal(line.get_ydata(), rates)
-    assert any("step 500" in t.get_text() for t in fig.axes[0].texts)
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == [
+        "article: warm-up 500 of 4,689 steps"]
     assert texts_overlap(fig) == []
     with pytest.raises(ValueError, match="at least one"):
         plot_learning_rate_schedule({})

@@ -49,7 +49,10 @@ def linear_warmup_schedule(peak: float, total_steps: int, warmup_steps: int) -> 
 
 
 def plot_learning_rate_schedule(schedules: Mapping[str, tuple[np.ndarray, int]]) -> Figure:
-    """Each schedule ``{label: (rates, warmup_steps)}`` against the step, the end of its warm-up marked."""
+    """Each schedule ``{label: (rates, warmup_steps)}`` against the step, the end of its warm-up dotted.
+
+    The legend names each schedule's warm-up and total steps (no text is drawn over the curves).
+    """
     import matplotlib.pyplot as plt
 
     if not schedules:
@@ -57,11 +60,10 @@ def plot_learning_rate_schedule(schedules: Mapping[str, tuple[np.ndarray, int]])
     fig, ax = plt.subplots(figsize=(7, 3.2), layout="constrained")
     for index, (label, (rates, warmup)) in enumerate(schedules.items()):
         color = f"C{index}"
-        ax.plot(np.arange(len(rates)), rates, color=color, lw=2, label=label)
+        ax.plot(np.arange(len(rates)), rates, color=color, lw=2,
+                label=f"{label}: warm-up {warmup:,} of {len(rates):,} steps")
         if 0 < warmup < len(rates):
             ax.axvline(warmup, color=color, ls=":", lw=1)
-            ax.annotate(f"end of warm-up: step {warmup:,}", (warmup, 0.08 * rates[warmup]),
-                        xytext=(6, 0), textcoords="offset points", fontsize=8, color=color)
     peak = max(float(np.max(rates)) for rates, _ in schedules.values())
     ax.set(xlabel="optimizer step", ylabel="learning rate", ylim=(0, 1.15 * peak),
            title="warm-up, then linear decay to zero")
