@@ -152,3 +152,9 @@ def balance_windows(features: dict, null_per_answer: float = 1.0, seed: int = 0)
     count = min(len(nulls), round(null_per_answer * len(answers)))
     keep = np.sort(np.concatenate([answers, np.random.default_rng(seed).choice(nulls, count, replace=False)]))
     return {key: [values[i] for i in keep] for key, values in features.items()}
+
+
+def answer_ids(features: dict, window: int) -> list[int]:
+    """The token ids of the answer labelled in ``window`` of :func:`training_features` (``[]``: no answer)."""
+    start, end = features["start_positions"][window], features["end_positions"][window]
+    return features["input_ids"][window][start: end + 1] if start > 0 else []
