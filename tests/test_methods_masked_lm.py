@@ -81,6 +81,15 @@ def test_tokenizer_without_mask_token_is_one_clear_error(tokenizer):
         Masker.for_tokenizer(no_mask)
 
 
+def test_loss_at_chosen_positions_alone_equals_loss_over_all():
+    logits = torch.randn(2, 5, 7, dtype=torch.float64)
+    labels = torch.full((2, 5), IGNORE)
+    labels[0, 1], labels[1, 3] = 4, 2
+    chosen = labels != IGNORE
+    assert masked_lm_loss(logits[chosen], labels[chosen]).item() == pytest.approx(
+        masked_lm_loss(logits, labels).item())
+
+
 def test_shape_mismatch_in_loss_is_one_clear_error():
-    with pytest.raises(ValueError, match=r"expected logits \(batch, length, vocab\)"):
+    with pytest.raises(ValueError, match=r"expected logits \(\.\.\., vocab\) and labels of the leading shape"):
         masked_lm_loss(torch.zeros(2, 5, 7), torch.zeros(2, 4, dtype=torch.long))

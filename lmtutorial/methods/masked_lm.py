@@ -59,8 +59,10 @@ def mask_tokens(
 
 
 def masked_lm_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Mean cross-entropy over the chosen positions only (labels ≠ −100); ``logits`` is (batch, length, vocab)."""
+    """Mean cross-entropy over the chosen positions only (labels ≠ −100); ``logits`` is (..., vocab) and
+    ``labels`` has its leading shape: (batch, length) for every position, or (n,) for the chosen ones alone."""
     if logits.shape[:-1] != labels.shape:
-        raise ValueError(f"logits, labels: expected logits (batch, length, vocab) and labels (batch, length), got "
+        raise ValueError(f"logits, labels: expected logits (..., vocab) and labels of the leading shape, got "
                          f"{tuple(logits.shape)} and {tuple(labels.shape)}")
-    return torch.nn.functional.cross_entropy(logits.flatten(0, 1), labels.flatten(), ignore_index=IGNORE)
+    return torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1),
+                                             ignore_index=IGNORE)
