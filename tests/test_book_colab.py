@@ -27,9 +27,11 @@ colab = tool_module("colab_notebooks")
 PAGES = colab.notebook_pages()
 ROLE = re.compile(r"\{[A-Za-z][\w:.-]*\}`")
 DIRECTIVE = re.compile(r"^\s*(?:`{3,}|~{3,})\s*\{[\w:.-]+\}|^\s*:{3,}", re.MULTILINE)
-MYST_LINE = re.compile(r"^\([^()\s]+\)=\s*$|^%", re.MULTILINE)
-FENCED = re.compile(r"^(?P<fence>`{3,}|~{3,})[^\n]*\n.*?^(?P=fence)\s*$", re.MULTILINE | re.DOTALL)
-CODE_SPAN = re.compile(r"(?<![}`])(?P<ticks>`+)(?!`).+?(?<!`)(?P=ticks)(?!`)", re.DOTALL)
+# labels, comments, equation labels
+MYST_LINE = re.compile(r"^\([^()\s]+\)=\s*$|^%|\$\$\s*\([^()\s]+\)\s*$", re.MULTILINE)
+# plain fenced code (not a directive)
+FENCED = re.compile(r"^(?P<fence>`{3,}|~{3,})(?!\s*\{)[^\n]*\n.*?^(?P=fence)\s*$", re.MULTILINE | re.DOTALL)
+CODE_SPAN = re.compile(r"(?<![}`])(?P<ticks>`{1,2})(?!`).+?(?<!`)(?P=ticks)(?!`)", re.DOTALL)  # not fences
 GLUE = re.compile(r"\{glue(?::\w+)?\}`(?:[^`]*::)?([\w.-]+)(?::[^`]*)?`")
 CITE = re.compile(r"\{cite(?::\w+)?\}`([^`]*)`")
 
@@ -198,9 +200,9 @@ def test_glued_figures_are_attached_and_text_is_shown(page, book):
         f"[The figure is on the website]({book.site}book/ch99_example.html).")
 
 
-def test_figures_are_numbered_like_the_website(book):
-    """Sphinx numbers named figures per chapter of the numbered table of contents: 3.1, 3.2, ..."""
-    for label, number in book.figure_numbers.items():
+def test_figures_exercises_and_equations_are_numbered_by_chapter(book):
+    """Sphinx numbers them per chapter of the numbered table of contents: 3.1, 3.2, ..."""
+    for label, number in book.numbers.items():
         stem = book.labels[label][0]
         chapter = number.split(".")[0]
         assert re.match(rf"ch0*{chapter}_", stem), f"{label} on {stem} numbered {number}"
@@ -213,6 +215,14 @@ def test_glossary_becomes_a_list_and_terms_link_to_it(page, book):
     assert page(f"a {{term}}`{term}`") == f"a [{term}]({book.site}book/{stem}.html#{anchor})"
 
 
+def test_labelled_equations_keep_their_number(page, book):
+    label, number = next((label, number) for label, number in book.numbers.items()
+                         if book.labels[label][2] == "equation")
+    stem = book.labels[label][0]
+    assert page(f"$$\na = b\n$$ ({label})") == f"$$\na = b\n\\tag{{{number}}} $$"
+    assert page(f"see {{eq}}`{label}`") == f"see [({number})]({book.site}book/{stem}.html#equation-{label})"
+
+
 def test_literalinclude_is_the_listing_of_the_site(page):
     text = "```{literalinclude} ../lmtutorial/progress.py\n:pyobject: tqdm\n:language: python\n```"
     listing = LiteralIncludeReader(str(REPO / "lmtutorial" / "progress.py"), {"pyobject": "tqdm"},
@@ -222,7 +232,8 @@ def test_literalinclude_is_the_listing_of_the_site(page):
 
 
 def test_the_markup_check_can_fail():
-    assert myst_markup("{cite:p}`x`\n:::{note}\nA\n:::\n```{literalinclude} a.py\n```\n(label)=\n% comment")
+    assert len(myst_markup("{cite:p}`x`\n:::{note}\nA\n:::\n```{literalinclude} a.py\n```\n(label)=\n% comment\n"
+                           "$$\nx\n$$ (eq-x)")) == 7
     assert not myst_markup("`{cite:p}` in prose is code\n```python\n{x}`y`\n```")
 
 

@@ -69,6 +69,7 @@ OPTION = re.compile(r"^:(?P<key>[\w-]+):(?:\s+(?P<value>.*))?$")
 ROLE = re.compile(r"\{(?P<name>[A-Za-z][\w:.-]*)\}$")
 TARGET = re.compile(r"^\((?P<label>[^()\s]+)\)=\s*$")
 HEADING = re.compile(r"^(?P<level>#{1,6})\s+(?P<title>.+?)\s*#*\s*$")
+EQUATION = re.compile(r"\$\$\s*\((?P<label>[^()\s]+)\)\s*$")  # the closing $$ of a labelled display equation
 EXPLICIT = re.compile(r"^(?P<text>.*?)\s*<(?P<target>[^<>]+)>$", re.DOTALL)
 
 
@@ -188,6 +189,10 @@ class Book:
             lines = md.read_text(encoding="utf-8").splitlines()
             exercises = 0
             for number, line in enumerate(lines):
+                equation = EQUATION.search(line)
+                if equation:
+                    label = equation.group("label")
+                    found[label] = (md.stem, f"equation-{label}", "equation")
                 target = TARGET.match(line)
                 if target:
                     heading = next((HEADING.match(after) for after in lines[number + 1:] if after.strip()), None)
@@ -212,10 +217,10 @@ class Book:
         return found
 
     @cached_property
-    def figure_numbers(self) -> dict[str, str]:
-        """Figure or exercise label → its number on the website ("3.2"), as Sphinx numbers them: in a numbered part of
-        the table of contents, the chapter's number, then the labelled figures (or exercises, counted apart) through
-        the chapter and its sections."""
+    def numbers(self) -> dict[str, str]:
+        """Figure, exercise or equation label → its number on the website ("3.2"), as Sphinx numbers them: in a
+        numbered part of the table of contents, the chapter's number, then the labelled figures (exercises,
+        equations: each kind counted apart) through the chapter and its sections."""
         toc = yaml.safe_load((REPO / "_toc.yml").read_text(encoding="utf-8"))
         numbers: dict[str, str] = {}
         for part in toc.get("parts", []):
@@ -274,11 +279,18 @@ def plain(text: str) -> str:
 
 
 def numbered_labels(lines: list[str]) -> Iterator[tuple[str, str]]:
-    """("figure", name) for every named figure of a page and ("exercise", label) for every numbered exercise, in
-    order: what Sphinx numbers."""
+    """("figure", name) for every named figure, ("exercise", label) for every numbered exercise and ("equation",
+    label) for every labelled equation of a page, in order: what Sphinx numbers (each kind counted apart)."""
     for block in blocks(lines):
-        if not isinstance(block, Directive):
+        if isinstance(block, str):
+            equation = EQUATION.search(block)
+            if equation:
+                yield "equation", equation.group("label")
             continue
+        if isinstance(block, Fenced):
+            continue
+        if block.name == "math" and block.options.get("label"):
+            yield "equation", block.options["label"]
         if block.name in ("figure", "glue:figure") and block.options.get("name"):
             yield "figure", block.options["name"]
         if block.name in ("exercise", "exercise-start") and "nonumber" not in block.options:
@@ -432,8 +444,10 @@ class Page:
             if target not in self.book.labels:
                 raise ValueError(f"{self.md.name}: unknown label {target!r} in {{{name}}}`{content}`")
             stem, anchor, title = self.book.labels[target]
-            number = self.book.figure_numbers.get(target)
+            number = self.book.numbers.get(target)
             kind = "Exercise" if target in self.exercises or "exercise" in title.lower() else "Fig."
+            if title == "equation" and number:
+                return f"[{text or f'({number})'}]({self.book.url(stem, anchor)})"
             if number:
                 label = text.replace("%s", number).replace("{number}", number) if text else f"{kind} {number}"
             else:
@@ -443,8 +457,13 @@ class Page:
             term = target.strip()
             stem, anchor = self.book.glossary.get(term.lower(), ("ch01_background", _make_id(f"term-{term}")))
             return f"[{text or term}]({self.book.url(stem, anchor)})"
-        if name in ("math", "eq"):
-            return f"${content}$" if name == "math" else f"({content})"
+        if name == "eq":
+            stem, anchor, _ = self.book.labels.get(target, (self.md.stem, f"equation-{target}", ""))
+            number = self.book.numbers.get(target)
+            label = text or (f"({number})" if number else "the equation")
+            return f"[{label}]({self.book.url(stem, anchor)})"
+        if name == "math":
+            return f"${content}$"
         if name in ("sub", "sup"):
             return f"<{name}>{content}</{name}>"
         if name in ("code", "literal", "kbd", "file", "samp", "command", "program", "guilabel"):
@@ -515,6 +534,10 @@ class Page:
         for line in lines:
             if TARGET.match(line) or line.startswith("%"):
                 continue
+            equation = EQUATION.search(line)
+            if equation:
+                number = self.book.numbers.get(equation.group("label"))
+                line = line[:equation.start()] + (f"\\tag{{{number}}} $$" if number else "$$")
             definition = re.match(r"^: {1,3}(.*)$", line)
             if definition and out and out[-1].strip() and not out[-1].startswith(("- **", "  ")):
                 out.append(f"- **{out.pop().strip()}**: {definition.group(1)}")
@@ -533,7 +556,8 @@ class Page:
         if name == "mermaid":
             return ["```mermaid", *block.body, "```"]
         if name == "math":
-            return ["$$", *block.body, "$$"]
+            number = self.book.numbers.get(block.options.get("label", ""))
+            return ["$$", *block.body, *([f"\\tag{{{number}}}"] if number else []), "$$"]
         if name in ("figure", "image"):
             return self.figure(block)
         if name in ("glue", "glue:any", "glue:figure", "glue:math", "glue:md"):
@@ -545,7 +569,7 @@ class Page:
                     for terms, definition in glossary_entries(block.body)]
         if name in ("exercise", "exercise-start"):
             label = block.options.get("label", f"exercise-{len(self.exercises) + 1}")
-            number = self.book.figure_numbers.get(label, str(len(self.exercises) + 1))
+            number = self.book.numbers.get(label, str(len(self.exercises) + 1))
             self.exercises[label] = number
             title = f"Exercise {number}" + (f" ({self.inline(block.argument)})" if block.argument else "")
             return self.quote(title, block.body) if name == "exercise" else [f"**{title}**"]
@@ -583,7 +607,7 @@ class Page:
             shown = data["text/markdown"].splitlines()
         elif "image/png" in data:
             self.attachments[f"{key}.png"] = {"image/png": data["image/png"]}
-            number = self.book.figure_numbers.get(block.options.get("name", ""))
+            number = self.book.numbers.get(block.options.get("name", ""))
             shown = [f"![{f'Fig. {number}' if number else 'Figure'}](attachment:{key}.png)"]
             caption = f"Fig. {number} {caption}" if number and caption else caption
         elif block.name == "glue:figure":
@@ -620,7 +644,7 @@ class Page:
             target = raw_url((self.md.parent / target).resolve().relative_to(REPO).as_posix())
         caption = " ".join(line.strip() for line in block.body if line.strip())
         alt = block.options.get("alt", plain(caption) or Path(block.argument).stem)
-        number = self.book.figure_numbers.get(block.options.get("name", ""))
+        number = self.book.numbers.get(block.options.get("name", ""))
         caption = self.inline(caption)
         caption = f"Fig. {number} {caption}" if number and caption else caption
         return [f"![{alt}]({target})"] + (["", f"*{caption}*"] if caption else [])
