@@ -34,6 +34,25 @@ from lmtutorial.training.loop import History, train
 
 Predictor = Callable[[Sequence[str]], torch.Tensor]  # texts -> predicted labels (n,)
 
+# Sizes of each profile: "ci" runs when the book is built, "full" in bench/ch06_full.py classification.
+SIZES = {
+    "ci": dict(test=32, max_words=40, bilstm_train=800, bilstm_epochs=3, encoder_sizes=(32, 128),
+               shots=(0, 2), latency_reviews=4),
+    "full": dict(test=120, max_words=48, bilstm_train=4000, bilstm_epochs=3,
+                 encoder_sizes=(16, 32, 64, 128, 256, 512, 1024), shots=(0, 1, 4, 8), latency_reviews=20),
+}
+
+
+def first_words(data, max_words: int):  # noqa: ANN001, ANN201 - datasets.Dataset in and out
+    """``data`` (columns ``text``, ``label``) with each review cleaned and cut to its first ``max_words`` words
+    (:func:`lmtutorial.llm.prompting.review_text`), so that every classifier reads the same text."""
+    import datasets
+
+    from lmtutorial.llm.prompting import review_text
+
+    return datasets.Dataset.from_dict({"text": [review_text(t, max_words) for t in data["text"]],
+                                       "label": list(data["label"])})
+
 
 def encode_reviews(texts: Sequence[str], vocab: Vocabulary, max_len: int) -> list[list[int]]:
     """Word ids of each review (``Vocabulary.encode``), cut to its first ``max_len`` words."""
@@ -169,7 +188,7 @@ def accuracy_of(predictions: torch.Tensor, labels: Sequence[int]) -> float:
     return (predictions == labels).float().mean().item()
 
 
-def learning_curve_epochs(n: int, min_epochs: int = 3, min_reviews: int = 256) -> int:
+def learning_curve_epochs(n: int, min_epochs: int = 3, min_reviews: int = 128) -> int:
     """Epochs for a fine-tune on ``n`` reviews: ``min_epochs``, or more so that training sees at least
     ``min_reviews`` reviews (a 16-review run otherwise takes one or two optimiser steps in all)."""
     return max(min_epochs, math.ceil(min_reviews / n))
