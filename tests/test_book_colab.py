@@ -248,3 +248,12 @@ def test_glue_prints_nothing_in_colab(monkeypatch):
     with contextlib.redirect_stdout(printed):
         pages.glue("ch00_example", "1,234", display=False)
     assert printed.getvalue() == ""
+
+
+def test_the_command_reports_a_page_it_cannot_convert_and_goes_on(monkeypatch, capsys):
+    def fail(md, glue, book):
+        raise ValueError(f"{md.name}: unknown label 'x'")
+
+    monkeypatch.setattr(colab, "render", fail)  # nothing is written
+    assert colab.main([str(page) for page in PAGES[:2]]) == 1
+    assert f"not converted: {PAGES[0].name}, {PAGES[1].name}" in capsys.readouterr().err

@@ -744,12 +744,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     pages = [page.resolve() for page in args.pages] or notebook_pages()
     book = Book()
-    stale = []
+    stale, failed = [], []
     for md in pages:
         if md.suffix != ".md" or not md.exists():
             parser.error(f"expected a book/*.md page, got {md}")
         ipynb = md.with_suffix(".ipynb")
-        text, warnings = render(md, committed_glue if args.check else last_build_glue, book)
+        try:
+            text, warnings = render(md, committed_glue if args.check else last_build_glue, book)
+        except (ValueError, OSError) as error:  # an unknown label or citation, a missing listed file: next page
+            print(f"error: {error}", file=sys.stderr)
+            failed.append(md.name)
+            continue
         for warning in warnings:
             print(f"warning: {warning}", file=sys.stderr)
         current = ipynb.read_text(encoding="utf-8") if ipynb.exists() else None
@@ -762,8 +767,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote {ipynb.relative_to(REPO)}")
     if stale:
         print(f"stale notebooks (run `make notebooks`): {', '.join(stale)}", file=sys.stderr)
-        return 1
-    return 0
+    if failed:
+        print(f"not converted: {', '.join(failed)}", file=sys.stderr)
+    return 1 if stale or failed else 0
 
 
 if __name__ == "__main__":
