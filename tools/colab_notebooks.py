@@ -2,8 +2,9 @@
 
 ``python tools/colab_notebooks.py`` (what ``make notebooks`` runs) writes ``book/<page>.ipynb`` beside every
 ``book/<page>.md`` that is a notebook page (a MyST header with a ``kernelspec``); ``python tools/colab_notebooks.py
-book/ch03_algorithms.md`` does one page, and ``--check`` only reports stale notebooks (exit status 1). The Colab
-button of the website opens these files, and nbval executes them.
+book/ch03_algorithms.md`` does one page, and ``--check`` only reports stale notebooks (exit status 1; a page that
+cannot be converted is reported too, and the others are still written). The Colab button of the website opens these
+files, and nbval executes them.
 
 Code cells are copied unchanged (tags included; hidden cells of the site are collapsed in Jupyter). Markdown is
 rewritten into plain Markdown that Colab renders:
@@ -11,18 +12,21 @@ rewritten into plain Markdown that Colab renders:
 - ``literalinclude`` becomes a fenced code block with the same lines as on the site (Sphinx's own reader);
 - ``{glue:text}`` (and ``{glue}``, ``{glue:md}``) becomes the value of the LAST BOOK BUILD, read from
   ``_build/jupyter_execute/book/<page>.glue.json``; without a build the values already stored in the committed
-  notebook are kept; a value found in neither reads "`name` (computed when the notebook runs)";
+  notebook are kept; a value found in neither reads "`name` (computed when the notebook runs)" (a warning; a test
+  fails on it); a glued figure (``{glue:figure}``) becomes an image attached to its Markdown cell;
 - citations read "(Author, Year)" / "Author (Year)" and link to the DOI or URL in ``references.bib`` (else to the
   website's bibliography page); ``{bibliography}`` becomes a list of the cited works;
 - admonitions (erratum boxes included), exercises and solutions become block quotes with a bold title; the gated
   ``solution-start``/``solution-end`` form becomes a bold heading before the solution's code cells;
-- ``{doc}``, ``{ref}``, ``{numref}`` and ``{term}`` become links to the website; math, tables and mermaid fences are
-  kept; labels ``(name)=`` and ``%`` comments are dropped; definition lists and glossaries become bullet lists.
+- ``{doc}``, ``{ref}``, ``{numref}``, ``{eq}`` and ``{term}`` become links to the website; figures, exercises and
+  labelled equations carry the website's numbers (Fig. 3.1, Exercise 3.1, (3.1)), computed from ``_toc.yml`` as
+  Sphinx numbers them; math, tables and mermaid fences are kept; labels ``(name)=`` and ``%`` comments are dropped;
+  definition lists and glossaries become bullet lists.
 
-Freshness: every notebook stores the glue values it used in ``metadata.lmtutorial.glue``. Regenerating a page
-with those stored values (``--check``, and the test ``tests/test_book_colab.py``) must give the committed file byte
-for byte, so the check is stable although timings differ from build to build, and it fails when the page, a listed
-source file, ``references.bib`` or this script changed without ``make notebooks``.
+Freshness: every notebook stores the glue values it used (text in ``metadata.lmtutorial.glue``, figures as its
+attachments). Regenerating a page with those stored values (``--check``, and ``tests/test_notebooks.py``) must give
+the committed file byte for byte, so the check is stable although timings differ from build to build, and it fails when the page, a listed
+source file, ``references.bib``, ``_toc.yml`` (numbers) or this script changed without ``make notebooks``.
 """
 
 from __future__ import annotations
