@@ -14,6 +14,7 @@ from lmtutorial.data.extract import extract_label, find_score_spans, find_scores
         ("Seen on 12/10/2005 and open 24/7, 9/11 film", []),
         ("He has 20/10 vision", []),
         ("I give this a -10/10!", []),
+        ("I give this movie a10 out of 10", []),  # a score starts a word: QA labels need its span on a token edge
         ("No score here at all.", []),
     ],
 )

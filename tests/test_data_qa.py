@@ -118,3 +118,21 @@ def test_balance_keeps_every_answer_and_some_empty_windows(tokenizer):
     assert set(balanced) == set(features)
     with pytest.raises(ValueError, match="null_per_answer: expected a number >= 0, got -1"):
         balance_windows(features, null_per_answer=-1)
+
+
+def test_every_weak_label_in_imdb_decodes_to_its_answer():
+    """Regression: the rule once read "a10 out of 10", whose span starts inside the token "a10"."""
+    import pandas as pd
+    from transformers import AutoTokenizer
+
+    from lmtutorial.data.extract import find_scores
+
+    tokenizer = AutoTokenizer.from_pretrained(require_shared("models/all-MiniLM-L6-v2-bf16"))
+    train = pd.read_parquet(require_shared("data/imdb") / "train.parquet", columns=["text"])
+    examples = build_examples([t for t in train.text if find_scores(t)])
+    features = training_features(tokenizer, examples, max_length=128, stride=32)
+    labelled = [w for w, s in enumerate(features["start_positions"]) if s > 0]
+    decoded = [tokenizer.decode(answer_ids(features, w)) for w in labelled]
+    expected = [tokenizer.decode(tokenizer(examples[features["example_index"][w]]["answer_text"],
+                                           add_special_tokens=False)["input_ids"]) for w in labelled]
+    assert len(labelled) >= len(examples) and decoded == expected

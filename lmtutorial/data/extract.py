@@ -12,7 +12,7 @@ from typing import NamedTuple
 from lmtutorial.data.text import clean_review
 
 SCORE_PATTERN = re.compile(
-    r"(?<![\d./-])(\d{1,2}(?:\.\d)?)\s*(?:/|out\s+of)\s*(10|ten|5|five)(?![\d/])\b",
+    r"(?<![\w./-])(\d{1,2}(?:\.\d)?)\s*(?:/|out\s+of)\s*(10|ten|5|five)(?![\d/])\b",
     flags=re.IGNORECASE,
 )
 SCALE = {"10": 10, "ten": 10, "5": 5, "five": 5}
@@ -29,8 +29,9 @@ class ScoreSpan(NamedTuple):
 def find_score_spans(text: str) -> list[ScoreSpan]:
     """Every score in ``text`` in reading order, with its character span in ``text`` exactly as given.
 
-    A numerator above its scale ("20/10 vision") is not a score and is skipped. Unlike :func:`find_scores`,
-    ``text`` is not cleaned first, so that the spans index the string the caller holds.
+    A numerator above its scale ("20/10 vision") is not a score and is skipped, and a score starts a word ("a10/10"
+    is not read), so that its span starts where a token does. Unlike :func:`find_scores`, ``text`` is not cleaned
+    first, so that the spans index the string the caller holds.
     """
     if not isinstance(text, str):
         raise TypeError(f"text: expected a str, got {type(text).__name__}")
