@@ -1,13 +1,16 @@
-"""lmtutorial.progress: the training loops' progress bars are text on standard output, never notebook widgets, so
-the offline website shows them as a line of text and the book build's standard error keeps only warnings."""
+"""lmtutorial.progress: the training loops' progress bars are text, never notebook widgets: on standard output in a
+terminal, and one replaced output in a notebook, so the offline website shows their last state as one line of text
+and the book build's standard error keeps only warnings."""
 
 from __future__ import annotations
 
 import re
 
+import pytest
 import torch
 from tqdm.notebook import tqdm as widget_tqdm
 
+from lmtutorial import progress
 from lmtutorial.models import skipgram
 from lmtutorial.progress import WIDTH, tqdm
 from lmtutorial.training import loop
@@ -35,3 +38,41 @@ def test_train_shows_its_bar_on_stdout(capsys):
     loop.train(model, batches, loss, epochs=1, progress=True)
     captured = capsys.readouterr()
     assert "training 1/1" in captured.out and captured.err == ""
+
+
+class FakeHandle:
+    def __init__(self, shown: list[str]):
+        self.shown = shown
+
+    def update(self, bundle: dict, raw: bool) -> None:
+        self.shown[-1] = bundle["text/plain"]
+
+
+@pytest.fixture()
+def kernel(monkeypatch):
+    """A notebook kernel, as far as the bar can tell: what it displays is recorded, one entry per output."""
+    import IPython.display
+
+    shown: list[str] = []
+
+    def display(bundle: dict, raw: bool, display_id: bool) -> FakeHandle:
+        shown.append(bundle["text/plain"])
+        return FakeHandle(shown)
+
+    monkeypatch.setattr(progress, "in_kernel", lambda: True)
+    monkeypatch.setattr(IPython.display, "display", display)
+    return shown
+
+
+def test_in_a_notebook_the_bar_is_one_output_that_ends_at_its_last_state(kernel, capsys):
+    for _ in tqdm(range(300), desc="steps", mininterval=0):
+        pass
+    assert len(kernel) == 1 and "300/300" in kernel[0] and "█" in kernel[0]
+    assert len(kernel[0]) <= WIDTH
+    assert capsys.readouterr() == ("", "")
+
+
+def test_a_disabled_bar_shows_nothing_in_a_notebook(kernel):
+    for _ in tqdm(range(3), disable=True):
+        pass
+    assert kernel == []
