@@ -9,6 +9,7 @@ agrees with the review's IMDb label (:func:`extraction_scores`).
 from __future__ import annotations
 
 import collections
+import os
 import re
 import string
 from collections.abc import Sequence
@@ -95,7 +96,7 @@ def answer_scores(answers: Sequence[str]) -> list[float | None]:
     return [parse_score(a) if a else None for a in answers]
 
 
-def load_span_model(name_or_path: str, seed: int = 0) -> tuple[PreTrainedTokenizerFast, PreTrainedModel]:
+def load_span_model(name_or_path: str | os.PathLike, seed: int = 0) -> tuple[PreTrainedTokenizerFast, PreTrainedModel]:
     """Tokenizer and encoder with a new span head, in float32 (the head is initialised from ``seed``)."""
     import torch
     from transformers import AutoModelForQuestionAnswering, AutoTokenizer
