@@ -38,8 +38,8 @@ Predictor = Callable[[Sequence[str]], torch.Tensor]  # texts -> predicted labels
 SIZES = {
     "ci": dict(test=32, max_words=40, bilstm_train=800, bilstm_epochs=3, encoder_sizes=(32, 128),
                shots=(0, 2), latency_reviews=4),
-    "full": dict(test=120, max_words=48, bilstm_train=4000, bilstm_epochs=3,
-                 encoder_sizes=(16, 32, 64, 128, 256, 512, 1024), shots=(0, 1, 4, 8), latency_reviews=20),
+    "full": dict(test=100, max_words=40, bilstm_train=3000, bilstm_epochs=4,
+                 encoder_sizes=(16, 64, 256, 1024), shots=(0, 1, 4, 8), latency_reviews=10),
 }
 
 
@@ -130,7 +130,7 @@ def finetune_encoder(model: str, train, test, **options) -> tuple[dict, torch.nn
     keep = KeepModel()
     with tempfile.TemporaryDirectory() as folder:
         results = finetune(model, {"train": train, "test": test}, Path(folder) / "run", callbacks=[keep],
-                           **{"save_model": False, "plots": False, "disable_tqdm": True, **options})
+                           **{"save_model": False, "plots": False, **options})
     return results, keep.model.eval()
 
 
