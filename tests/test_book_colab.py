@@ -237,8 +237,6 @@ def test_the_markup_check_can_fail():
     assert not myst_markup("`{cite:p}` in prose is code\n```python\n{x}`y`\n```")
 
 
-@pytest.mark.xfail(strict=True, reason="lmtutorial.book.pages.glue still prints 'name: value' without myst-nb; "
-                   "the Colab notebooks carry the built values in their text, so it should print nothing")
 def test_glue_prints_nothing_in_colab(monkeypatch):
     """In Colab (no myst-nb) a glue call must not print "name: value": the text already shows the number."""
     from lmtutorial.book import pages
