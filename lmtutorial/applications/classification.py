@@ -36,8 +36,8 @@ Predictor = Callable[[Sequence[str]], torch.Tensor]  # texts -> predicted labels
 
 # Sizes of each profile: "ci" runs when the book is built, "full" in bench/ch06_full.py classification.
 SIZES = {
-    "ci": dict(test=32, max_words=40, bilstm_train=800, bilstm_epochs=3, encoder_sizes=(32, 128),
-               shots=(0, 2), latency_reviews=4),
+    "ci": dict(test=32, max_words=40, bilstm_train=800, bilstm_epochs=2, encoder_sizes=(32, 128),
+               shots=(0, 1), latency_reviews=4),
     "full": dict(test=100, max_words=40, bilstm_train=3000, bilstm_epochs=4,
                  encoder_sizes=(16, 64, 256, 1024), shots=(0, 1, 4, 8), latency_reviews=10),
 }
