@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 from conftest import REPO, in_ci, skip_or_fail  # noqa: F401 - re-exported for the site tests
 
-CHAPTER = re.compile(r"book/ch(\d\d)_[a-z0-9_]+")
+CHAPTER = re.compile(r"book/ch(\d\d)_(?:(\d)_)?[a-z][a-z0-9_]*")  # a chapter, or a section page: ch06_2_...
 
 
 def site_dir() -> Path:
@@ -26,11 +26,18 @@ def config() -> dict:
 
 
 def toc_files() -> list[str]:
-    """Every page of the table of contents in reading order, as paths without suffix (``book/ch01_background``)."""
+    """Every page of the table of contents in reading order, sections after their chapter, as paths without suffix
+    (``book/ch01_background``)."""
     toc = yaml.safe_load((REPO / "_toc.yml").read_text(encoding="utf-8"))
     files = [toc["root"]]
+
+    def add(entries: list[dict]) -> None:
+        for entry in entries:
+            files.append(entry["file"])
+            add(entry.get("sections", []))
+
     for part in toc.get("parts", []):
-        files += [chapter["file"] for chapter in part.get("chapters", [])]
+        add(part.get("chapters", []))
     return files
 
 
@@ -38,8 +45,10 @@ def chapter_files() -> list[str]:
     return [name for name in toc_files() if CHAPTER.fullmatch(name)]
 
 
-def chapter_number(name: str) -> int:
-    return int(CHAPTER.fullmatch(name).group(1))
+def chapter_number(name: str) -> str:
+    """The article's section a page follows: ``"3"`` for ``book/ch03_algorithms``, ``"6.2"`` for a section page."""
+    match = CHAPTER.fullmatch(name)
+    return str(int(match.group(1))) + (f".{match.group(2)}" if match.group(2) else "")
 
 
 def colab_url(name: str) -> str:

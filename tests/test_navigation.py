@@ -1,5 +1,6 @@
-"""Navigation: chapters are numbered like the article's sections, each opens with what the reader will learn and
-closes with what comes next (a link to the following page of the book)."""
+"""Navigation: chapters (and chapter 6's section pages) are numbered like the article's sections; each opens with
+what the reader will learn; chapters 2-9 and their sections close with a summary and at least three exercises; a
+closing "What comes next" links the following page of the book."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import re
 
 import pytest
 
-from builtsite import REPO, chapter_files, chapter_number, site_dir, toc_files
+from builtsite import CHAPTER, REPO, chapter_files, chapter_number, site_dir, toc_files
 
 LEARN = re.compile(r"^(?::{3,}|`{3,})\{admonition\}\s*What you will learn\s*$", re.MULTILINE)
 H2 = re.compile(r"^## (.+?)\s*$", re.MULTILINE)
@@ -25,13 +26,14 @@ def following(name: str) -> str | None:
 
 
 def test_toc_lists_chapters_in_article_order():
-    numbers = [chapter_number(name) for name in chapter_files()]
+    numbers = [tuple(int(part) for part in chapter_number(name).split(".")) for name in chapter_files()]
     assert numbers == sorted(numbers), f"chapters out of order in _toc.yml: {chapter_files()}"
     assert toc_files()[-1] == "book/appendix_errata", "the errata appendix comes last, after the chapters"
 
 
 def test_every_chapter_file_is_in_the_toc():
-    files = sorted(f"book/{path.stem}" for path in (REPO / "book").glob("ch[0-9][0-9]_*.md"))
+    files = sorted(f"book/{path.stem}" for path in (REPO / "book").glob("ch[0-9][0-9]_*.md")
+                   if CHAPTER.fullmatch(f"book/{path.stem}"))
     missing = [name for name in files if name not in chapter_files()]
     assert not missing, f"chapter files missing from _toc.yml (so from the book): {missing}"
 
@@ -56,12 +58,30 @@ def test_chapter_opens_with_what_you_will_learn(name: str):
         f"{name}: the 'What you will learn' box must come before the first section")
 
 
+EXERCISE = re.compile(r"^:{3,}\{exercise\}", re.MULTILINE)
+BULLET = re.compile(r"^- ", re.MULTILINE)
+
+
+@pytest.mark.parametrize("name", [n for n in chapter_files() if 2 <= int(chapter_number(n).split(".")[0]) <= 9])
+def test_chapter_ends_with_a_summary_and_exercises(name: str):
+    text = source(name)
+    titles = [m.group(1) for m in H2.finditer(text)]
+    closing = [title for title in titles if title != "What comes next"][-2:]
+    assert closing == ["Summary", "Exercises"], (
+        f"{name}: the last sections must be '## Summary' and '## Exercises' (then optionally 'What comes next'); "
+        f"got {titles[-3:]}")
+    summary = text[text.index("\n## Summary"):text.index("\n## Exercises")]
+    assert 3 <= len(BULLET.findall(summary)) <= 6, f"{name}: the summary must have 3 to 6 bullets"
+    assert len(EXERCISE.findall(text[text.index("\n## Exercises"):])) >= 3, f"{name}: fewer than 3 exercises"
+
+
 @pytest.mark.parametrize("name", chapter_files())
-def test_chapter_closes_with_what_comes_next(name: str):
+def test_what_comes_next_links_the_following_page(name: str):
     text = source(name)
     sections = list(H2.finditer(text))
-    assert sections and sections[-1].group(1) == "What comes next", (
-        f"{name}: the last section must be '## What comes next'")
+    if not sections or sections[-1].group(1) != "What comes next":
+        assert 2 <= int(chapter_number(name).split(".")[0]) <= 9, f"{name}: must close with '## What comes next'"
+        return
     nxt = following(name)
     if nxt is None:
         return
