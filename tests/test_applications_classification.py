@@ -169,5 +169,11 @@ def test_tradeoff_plot_labels_every_classifier_in_both_panels() -> None:
     axes = plot_tradeoffs(rows)
     for ax in axes:
         assert [t.get_text() for t in ax.texts] == ["BiLSTM", "encoder"]
+    plt.close(axes[0].figure)
+    rows = [{"name": "zero-shot", "accuracy": 0.55, "seconds_per_review": 1.0, "parameters": 135e6},
+            {"name": "few-shot", "accuracy": 0.56, "seconds_per_review": 1.2, "parameters": 135e6}]
+    axes = plot_tradeoffs(rows)
+    for ax in axes:  # two points at about the same place: the less accurate one is labelled below
+        assert [t.get_position()[1] for t in ax.texts] == [-10, 9]
     assert axes[0].get_xscale() == axes[1].get_xscale() == "log"
     plt.close(axes[0].figure)

@@ -257,7 +257,7 @@ def plot_learning_curve(encoder_curve: dict[int, float], llm_curve: dict[int, di
     ax.set_xlabel("labelled examples (k = 0 drawn at the left edge)")
     ax.set_ylabel("test accuracy")
     ax.set_ylim(min(0.4, ax.get_ylim()[0]), 1.0)
-    ax.legend(loc="lower right", fontsize="small")
+    ax.legend(loc="upper left", fontsize="small")  # the curves rise from chance, so upper left stays free
     return ax
 
 
@@ -272,8 +272,12 @@ def plot_tradeoffs(rows: Sequence[dict], axes=None):  # noqa: ANN001, ANN201 - m
                            (axes[1], "parameters", "parameters")):
         for i, row in enumerate(rows):
             ax.scatter(row[key], row["accuracy"], s=60, color=f"C{i}")
+            # a point with a more accurate neighbour at about the same x takes its label below
+            below = any(other["accuracy"] > row["accuracy"] and 0.5 < other[key] / row[key] < 2
+                        for other in rows)
             ax.annotate(row["name"], (row[key], row["accuracy"]), textcoords="offset points",
-                        xytext=(0, 9), ha="center", fontsize="small")
+                        xytext=(0, -10 if below else 9), va="top" if below else "baseline",
+                        ha="center", fontsize="small")
         ax.set_xscale("log")
         low, high = min(r[key] for r in rows), max(r[key] for r in rows)
         ax.set_xlim(low / 4, high * 4)  # room for the labels on both sides
