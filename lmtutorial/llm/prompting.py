@@ -123,7 +123,8 @@ def next_token_log_probs(
             ids[r, width - len(encoded[i]):] = torch.tensor(encoded[i])
             mask[r, width - len(encoded[i]):] = 1
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
-        logits = model(input_ids=ids, attention_mask=mask, position_ids=positions).logits[:, -1].float()
+        logits = model(input_ids=ids, attention_mask=mask, position_ids=positions,
+                       logits_to_keep=1).logits[:, -1].float()  # the output layer at the last position only
         out[rows] = torch.log_softmax(logits, dim=-1)[:, columns]
     return out
 
