@@ -145,7 +145,8 @@ def test_llm_curve_and_predictor_agree_with_prompting_scores(chat) -> None:
     curve = llm_learning_curve(model, tokenizer, pool, texts, labels, shots=(0, 2), progress=lines.append)
     scores = score_reviews(model, tokenizer, texts, sample_shots(pool, 2, 0))
     assert curve[2] == {"plain": accuracy_of(scores.predictions(), labels),
-                        "calibrated": accuracy_of(scores.predictions(calibrated=True), labels)}
+                        "calibrated": accuracy_of(scores.predictions(calibrated=True), labels),
+                        "positive_share": scores.predictions().float().mean().item()}
     assert list(curve) == [0, 2] and lines[1].startswith("2 examples in context: accuracy")
     predict = llm_predictor(model, tokenizer, sample_shots(pool, 2, 0))
     assert torch.equal(predict(texts), scores.predictions())

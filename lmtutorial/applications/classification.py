@@ -38,7 +38,7 @@ Predictor = Callable[[Sequence[str]], torch.Tensor]  # texts -> predicted labels
 SIZES = {
     "ci": dict(test=32, max_words=40, bilstm_train=800, bilstm_epochs=2, encoder_sizes=(32, 128),
                shots=(0, 1), latency_reviews=4),
-    "full": dict(test=100, max_words=40, bilstm_train=3000, bilstm_epochs=4,
+    "full": dict(test=300, max_words=40, bilstm_train=3000, bilstm_epochs=4,
                  encoder_sizes=(16, 64, 256, 1024), shots=(0, 1, 4, 8), latency_reviews=10),
 }
 
@@ -216,14 +216,16 @@ def llm_learning_curve(model: torch.nn.Module, tokenizer, pool: Sequence[tuple[s
                        seed: int = 0, max_words: int = 150,
                        progress: Callable[[str], None] | None = print) -> dict[int, dict[str, float]]:
     """Accuracy of the prompted LLM with k labelled examples of ``pool`` in context, for each k in ``shots``,
-    as it is (``"plain"``) and after contextual calibration (``"calibrated"``)."""
+    as it is (``"plain"``) and after contextual calibration (``"calibrated"``), and the share of reviews it
+    calls positive (``"positive_share"``, plain): near 0 or 1, the prompt answers one label whatever the review."""
     from lmtutorial.llm.prompting import sample_shots, score_reviews
 
     curve = {}
     for k in shots:
         scores = score_reviews(model, tokenizer, texts, sample_shots(pool, k, seed), max_words=max_words)
         curve[k] = {"plain": accuracy_of(scores.predictions(), labels),
-                    "calibrated": accuracy_of(scores.predictions(calibrated=True), labels)}
+                    "calibrated": accuracy_of(scores.predictions(calibrated=True), labels),
+                    "positive_share": scores.predictions().float().mean().item()}
         if progress is not None:
             progress(f"{k} examples in context: accuracy {curve[k]['plain']:.1%}, "
                      f"calibrated {curve[k]['calibrated']:.1%}")
