@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from conftest import FAST  # noqa: E402
+from conftest import FAST, tiny_chat_model  # noqa: E402
 from lmtutorial.applications.classification import (  # noqa: E402
     accuracy_of,
     bilstm_batches,
@@ -114,25 +114,9 @@ def test_encoder_learning_curve_fine_tunes_once_per_size(tiny, toy, one_thread) 
 
 @pytest.fixture(scope="module")
 def chat():
-    """A random 2-layer Llama with a byte-level BPE tokenizer trained on the spot and a chat template."""
-    from tokenizers import decoders, models, pre_tokenizers, Tokenizer, trainers
-    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
-
     corpus = [*GOOD, *BAD, "Is the sentiment of this movie review positive or negative? Answer with one word.",
               "N/A Review:", "positive", "negative"] * 20
-    bpe = Tokenizer(models.BPE())
-    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    bpe.decoder = decoders.ByteLevel()
-    bpe.train_from_iterator(corpus, trainers.BpeTrainer(
-        vocab_size=400, special_tokens=["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe, eos_token="<|im_end|>", pad_token="<|endoftext|>")
-    tokenizer.chat_template = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n"
-                               "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
-    torch.manual_seed(0)
-    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256)
-    return LlamaForCausalLM(config).eval(), tokenizer
+    return tiny_chat_model(corpus)
 
 
 def test_llm_curve_and_predictor_agree_with_prompting_scores(chat) -> None:

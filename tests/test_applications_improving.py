@@ -58,9 +58,17 @@ def test_masked_lm_pretraining_lowers_the_loss_and_fills_a_mask(toy):
     tokenizer, data, config = toy
     torch.manual_seed(0)
     model = BertForMaskedLM(config)
-    losses = pretrain_masked_lm(model, data, Masker.for_tokenizer(tokenizer), Budget(40, 16, 1e-2), seed=0,
-                                progress=False)
+    start = {name: value.clone() for name, value in model.bert.state_dict().items()}
+    losses, kept = pretrain_masked_lm(model, data, Masker.for_tokenizer(tokenizer), Budget(40, 16, 1e-2),
+                                      seed=0, progress=False, keep_at=(0, 20, 40))
     assert sum(losses[-10:]) / 10 < 0.92 * sum(losses[:10]) / 10  # 4.77 → 4.29 measured
+    weight = "encoder.layer.0.attention.self.query.weight"
+    assert list(kept) == [0, 20, 40] and torch.equal(kept[0][weight], start[weight])
+    assert torch.equal(kept[40][weight], model.bert.state_dict()[weight])
+    assert not torch.equal(kept[20][weight], kept[40][weight])  # copies, not views of the live weights
+    with pytest.raises(ValueError, match=r"keep_at: expected steps in 0..40 \(the budget\), got \[41\]"):
+        pretrain_masked_lm(model, data, Masker.for_tokenizer(tokenizer), Budget(40, 16, 1e-2), seed=0,
+                           progress=False, keep_at=(41,))
     assert len(fill_mask(model, tokenizer, "the film was [MASK] .")) == 3
     with pytest.raises(ValueError, match=r"expected exactly one \[MASK\], got 0"):
         fill_mask(model, tokenizer, "no mask here")
@@ -71,7 +79,7 @@ def test_classifier_from_encoder_copies_the_body_and_same_seed_same_run(toy):
 
     tokenizer, data, config = toy
     body = BertForMaskedLM(config)
-    classifier = classifier_from_encoder(body, config, seed=0)
+    classifier = classifier_from_encoder(body.bert.state_dict(), config, seed=0)
     weight = "encoder.layer.0.attention.self.query.weight"
     assert torch.equal(classifier.bert.state_dict()[weight], body.bert.state_dict()[weight])
     runs = []

@@ -1,10 +1,8 @@
 import numpy as np
 import pytest
 import torch
-from tokenizers import decoders, models, pre_tokenizers, Tokenizer, trainers
-from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
-from conftest import require_shared
+from conftest import require_shared, tiny_chat_model
 from lmtutorial.llm.prompting import (
     calibrate,
     chat_prompt,
@@ -16,8 +14,6 @@ from lmtutorial.llm.prompting import (
     sentiment_messages,
 )
 
-TEMPLATE = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
-            "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
 CORPUS = ["this film was positive and that one negative", "a great plot", "the acting was dull", "positive",
           "Is the sentiment of this movie review positive or negative? Answer with one word.", "N/A Review:",
           "negative"] * 20
@@ -25,19 +21,7 @@ CORPUS = ["this film was positive and that one negative", "a great plot", "the a
 
 @pytest.fixture(scope="module")
 def tiny():
-    """A random 2-layer Llama with a byte-level BPE tokenizer trained on the spot and a chat template."""
-    bpe = Tokenizer(models.BPE())
-    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    bpe.decoder = decoders.ByteLevel()
-    bpe.train_from_iterator(CORPUS, trainers.BpeTrainer(
-        vocab_size=400, special_tokens=["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe, eos_token="<|im_end|>", pad_token="<|endoftext|>")
-    tokenizer.chat_template = TEMPLATE
-    torch.manual_seed(0)
-    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=128)
-    return LlamaForCausalLM(config).eval(), tokenizer
+    return tiny_chat_model(CORPUS, max_positions=128)
 
 
 def test_messages_put_each_shot_as_a_question_and_its_answer(tiny):

@@ -6,9 +6,10 @@ from lmtutorial.models.seq2seq import AttentionDecoder
 from lmtutorial.data.tasks import TARGET_VOCAB, SOURCE_VOCAB, exact_match, number_batch
 
 
-def make_model(seed=0, hidden=16):
+def make_model(seed=0, hidden=16, decoder=LSTMDecoder):
+    """A toy digits-to-words translator, random weights from ``seed``; ``decoder``: fixed vector or attention."""
     torch.manual_seed(seed)
-    return Seq2Seq(LSTMEncoder(len(SOURCE_VOCAB), 8, hidden), LSTMDecoder(len(TARGET_VOCAB), 8, hidden))
+    return Seq2Seq(LSTMEncoder(len(SOURCE_VOCAB), 8, hidden), decoder(len(TARGET_VOCAB), 8, hidden))
 
 
 def test_encoder_final_state_ignores_padding():
@@ -64,8 +65,7 @@ def test_mismatched_encoder_and_decoder():
 
 
 def make_attention_model(seed=0, hidden=16):
-    torch.manual_seed(seed)
-    return Seq2Seq(LSTMEncoder(len(SOURCE_VOCAB), 8, hidden), AttentionDecoder(len(TARGET_VOCAB), 8, hidden))
+    return make_model(seed, hidden, decoder=AttentionDecoder)
 
 
 def test_attention_decoder_teacher_forcing_equals_step_by_step():

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
 
 from lmtutorial.methods.distillation import distillation_loss
 from lmtutorial.methods.masked_lm import IGNORE, Masker, mask_tokens, masked_lm_loss
 from lmtutorial.methods.multitask import TwoHeads, multitask_loss, rating_from_target, rating_targets
+from lmtutorial.progress import tqdm
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,21 @@ class Budget:
     steps: int
     batch_size: int
     learning_rate: float
+
+
+# Sizes of each profile: "ci" runs when the book is built, "full" in ``bench/ch06_full.py improving``. Reviews
+# are cut to their first ``length`` WordPiece tokens; each comparison gives its runs one Budget.
+SIZES = {
+    "ci": dict(length=64, unlabelled=2000, labelled=400, few=64, transfer=800, test=400, seeds=(0,),
+               teacher_epochs=1, pretrain=Budget(120, 32, 1e-3), pretrain_checkpoints=(0, 60, 120),
+               finetune=Budget(100, 32, 5e-4), adapt=Budget(20, 16, 5e-5), few_finetune=Budget(16, 16, 1e-4),
+               student=Budget(150, 32, 3e-3), multitask=Budget(100, 32, 5e-4)),
+    "full": dict(length=64, unlabelled=20000, labelled=1000, few=64, transfer=4000, test=1000, seeds=(0, 1),
+                 teacher_epochs=2, pretrain=Budget(1600, 32, 1e-3),
+                 pretrain_checkpoints=(0, 200, 400, 800, 1600), finetune=Budget(200, 32, 5e-4),
+                 adapt=Budget(300, 16, 5e-5), few_finetune=Budget(32, 16, 1e-4),
+                 student=Budget(500, 32, 3e-3), multitask=Budget(200, 32, 5e-4)),
+}
 
 
 @dataclass(frozen=True)
@@ -71,8 +86,10 @@ def batches(n: int, batch_size: int, steps: int, seed: int) -> Iterator[torch.Te
 
 
 def train(model: torch.nn.Module, loss_of: Callable[[torch.Tensor], torch.Tensor], n: int, budget: Budget,
-          seed: int, desc: str, progress: bool = True) -> list[float]:
-    """Minimise ``loss_of(batch_indices)`` over ``budget.steps`` AdamW steps; return the loss of every step."""
+          seed: int, desc: str, progress: bool = True,
+          after_step: Callable[[int], None] | None = None) -> list[float]:
+    """Minimise ``loss_of(batch_indices)`` over ``budget.steps`` AdamW steps; return the loss of every step.
+    ``after_step(s)`` runs after step s = 1, 2, … (e.g. to keep a copy of the weights)."""
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=budget.learning_rate, weight_decay=0.01)
     warmup = max(1, budget.steps // 10)
@@ -89,6 +106,8 @@ def train(model: torch.nn.Module, loss_of: Callable[[torch.Tensor], torch.Tensor
         optimizer.step()
         schedule.step()
         losses.append(loss.item())
+        if after_step is not None:
+            after_step(len(losses))
     model.eval()
     return losses
 
@@ -143,13 +162,23 @@ def finetune_classifier(model: torch.nn.Module, train_set: Encoded, budget: Budg
 
 
 def pretrain_masked_lm(model: torch.nn.Module, texts: Encoded, masker: Masker, budget: Budget, seed: int,
-                       rate: float = 0.15, desc: str = "masked-LM pre-training", progress: bool = True) -> list[float]:
-    """Train a ``BertForMaskedLM`` to restore masked tokens (see :mod:`lmtutorial.methods.masked_lm`).
+                       rate: float = 0.15, desc: str = "masked-LM pre-training", progress: bool = True,
+                       keep_at: Sequence[int] = ()) -> tuple[list[float], dict[int, dict[str, torch.Tensor]]]:
+    """Train a ``BertForMaskedLM`` to restore masked tokens (see :mod:`lmtutorial.methods.masked_lm`); return
+    the loss of every step and a copy of the body's weights (``model.bert.state_dict()``) after each step in
+    ``keep_at`` (0: before the first step).
 
     The output layer runs at the chosen positions only: the same loss as ``model(...).logits`` everywhere, at about
     a seventh of the cost of the vocabulary-sized output.
     """
+    if any(not 0 <= step <= budget.steps for step in keep_at):
+        raise ValueError(f"keep_at: expected steps in 0..{budget.steps} (the budget), got {list(keep_at)}")
     generator = torch.Generator().manual_seed(seed)
+    kept = {}
+
+    def keep(step: int) -> None:
+        if step in keep_at:
+            kept[step] = {name: value.clone() for name, value in model.bert.state_dict().items()}
 
     def loss_of(index: torch.Tensor) -> torch.Tensor:
         batch = texts.take(index)  # [PAD] is a special token: never chosen
@@ -158,7 +187,9 @@ def pretrain_masked_lm(model: torch.nn.Module, texts: Encoded, masker: Masker, b
         chosen = labels != IGNORE  # the vocabulary-sized output only where there is something to predict
         return masked_lm_loss(model.cls(hidden[chosen]), labels[chosen])
 
-    return train(model, loss_of, len(texts), budget, seed, desc, progress)
+    keep(0)
+    losses = train(model, loss_of, len(texts), budget, seed, desc, progress, after_step=keep)
+    return losses, kept
 
 
 @torch.no_grad()
@@ -172,16 +203,17 @@ def fill_mask(model: torch.nn.Module, tokenizer, sentence: str, top: int = 3) ->
     return tokenizer.convert_ids_to_tokens(logits.topk(top).indices.tolist())
 
 
-def classifier_from_encoder(masked_lm: torch.nn.Module | None, config, seed: int) -> torch.nn.Module:  # noqa: ANN001
-    """A ``BertForSequenceClassification`` whose body is ``masked_lm``'s (``None``: random), head seeded."""
+def classifier_from_encoder(body: dict[str, torch.Tensor] | None, config, seed: int) -> torch.nn.Module:  # noqa: ANN001
+    """A ``BertForSequenceClassification`` with the body weights ``body`` (a ``BertModel`` state dict, e.g.
+    ``masked_lm.bert.state_dict()``; ``None``: random), its head seeded."""
     from transformers import BertForSequenceClassification
 
     torch.manual_seed(seed)
     model = BertForSequenceClassification(config)
-    if masked_lm is not None:
-        missing, unexpected = model.bert.load_state_dict(masked_lm.bert.state_dict(), strict=False)
+    if body is not None:
+        missing, unexpected = model.bert.load_state_dict(body, strict=False)
         if unexpected or any(not name.startswith("pooler.") for name in missing):
-            raise ValueError(f"masked_lm: expected a BERT body like the classifier's, got missing {missing} and "
+            raise ValueError(f"body: expected a BERT body like the classifier's, got missing {missing} and "
                              f"unexpected {unexpected} weights")
     return model
 

@@ -67,3 +67,15 @@ def check_step_inputs(
     for name, bias in (("b_ih", b_ih), ("b_hh", b_hh)):
         if bias is not None:
             check_shape(name, bias, (gates * hidden,), f"({gates}*hidden_size,)")
+
+
+def check_lengths(lengths: object, batch: int, steps: int) -> torch.Tensor:
+    """``lengths`` as a tensor of ``batch`` integers in ``[1, steps]``, or one ``ValueError`` naming the problem."""
+    lengths = check_tensor("lengths", lengths)
+    check_shape("lengths", lengths, (batch,), "(batch,)")
+    if lengths.dtype.is_floating_point or lengths.dtype == torch.bool:
+        raise ValueError(f"lengths: expected integers, got dtype {lengths.dtype}")
+    if batch and (int(lengths.min()) < 1 or int(lengths.max()) > steps):
+        raise ValueError(f"lengths: expected integers in [1, {steps}] (the padded length), "
+                         f"got values from {int(lengths.min())} to {int(lengths.max())}")
+    return lengths

@@ -20,8 +20,7 @@ from typing import NamedTuple
 
 import torch
 
-from lmtutorial.core.checks import check_shape
-from lmtutorial.core.checks import check_step_inputs
+from lmtutorial.core.checks import check_lengths, check_shape, check_step_inputs
 from lmtutorial.core.rnn import affine_pair
 
 
@@ -253,13 +252,7 @@ class LSTM(torch.nn.Module):
         if lengths is not None and mask is not None:
             raise ValueError("expected lengths or mask, got both")
         if lengths is not None:
-            lengths = torch.as_tensor(lengths)
-            check_shape("lengths", lengths, (batch,), "(batch,)")
-            if lengths.dtype.is_floating_point or lengths.dtype == torch.bool:
-                raise ValueError(f"lengths: expected integers, got dtype {lengths.dtype}")
-            if batch and (int(lengths.min()) < 1 or int(lengths.max()) > steps):
-                raise ValueError(f"lengths: expected integers in [1, {steps}] (the padded length), "
-                                 f"got values from {lengths.min().item()} to {lengths.max().item()}")
+            lengths = check_lengths(torch.as_tensor(lengths), batch, steps)
             mask = torch.arange(steps, device=lengths.device).unsqueeze(1) < lengths.unsqueeze(0)  # (T, B)
             return mask.to(device=self.weight_hh_l0.device).unsqueeze(-1)
         if mask is None:

@@ -20,7 +20,7 @@ import numbers
 
 import torch
 
-from lmtutorial.core.checks import check_shape, check_tensor
+from lmtutorial.core.checks import check_lengths, check_shape
 from lmtutorial.core.layers import Embedding, OutputLayer
 from lmtutorial.core.losses import cross_entropy
 from lmtutorial.core.lstm import LSTM
@@ -38,18 +38,6 @@ def reverse_padded(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
     last = (lengths.to(x.device) - 1).unsqueeze(1)  # (B, 1)
     index = torch.where(positions <= last, last - positions, positions)  # (B, T)
     return x.gather(1, index.view(*index.shape, *([1] * (x.ndim - 2))).expand_as(x))
-
-
-def check_lengths(lengths: object, batch: int, steps: int) -> torch.Tensor:
-    """``lengths`` as a tensor of ``batch`` integers in ``[1, steps]``, or one ``ValueError`` naming the problem."""
-    lengths = check_tensor("lengths", lengths)
-    check_shape("lengths", lengths, (batch,), "(batch,)")
-    if lengths.dtype.is_floating_point or lengths.dtype == torch.bool:
-        raise ValueError(f"lengths: expected integers, got dtype {lengths.dtype}")
-    if batch and (int(lengths.min()) < 1 or int(lengths.max()) > steps):
-        raise ValueError(f"lengths: expected integers in [1, {steps}] (the padded length), "
-                         f"got values from {int(lengths.min())} to {int(lengths.max())}")
-    return lengths
 
 
 class BiLSTM(torch.nn.Module):
