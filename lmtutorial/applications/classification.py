@@ -228,7 +228,8 @@ def llm_learning_curve(model: torch.nn.Module, tokenizer, pool: Sequence[tuple[s
                     "positive_share": scores.predictions().float().mean().item()}
         if progress is not None:
             progress(f"{k} examples in context: accuracy {curve[k]['plain']:.1%}, "
-                     f"calibrated {curve[k]['calibrated']:.1%}")
+                     f"calibrated {curve[k]['calibrated']:.1%}; "
+                     f"{curve[k]['positive_share']:.0%} of reviews called positive")
     return curve
 
 
