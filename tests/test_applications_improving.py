@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from lmtutorial.applications.improving import (
-    Budget, Encoded, SharedEncoderTwoHeads, accuracy, batches, bert_logits, classifier_from_encoder, encode,
+    SIZES, Budget, Encoded, SharedEncoderTwoHeads, accuracy, batches, bert_logits, classifier_from_encoder, encode,
     fill_mask, finetune_classifier, mean_and_spread, multitask_scores, predict, pretrain_masked_lm,
     small_bert_config, student_logits, train_multitask, train_student,
 )
@@ -129,3 +129,11 @@ def test_multitask_trains_both_heads_and_needs_ratings(toy):
 def test_mean_and_spread():
     assert mean_and_spread([1.0, 3.0]) == (2.0, pytest.approx(2**0.5))
     assert mean_and_spread([5.0]) == (5.0, 0.0)
+
+
+def test_both_profiles_set_the_same_sizes_and_keep_copies_within_the_budget():
+    assert SIZES["ci"].keys() == SIZES["full"].keys()
+    for size in SIZES.values():
+        steps = size["pretrain_checkpoints"]
+        assert steps[0] == 0 and max(steps) == size["pretrain"].steps  # the control, then the last copy
+        assert size["few"] <= size["labelled"] and all(seed >= 0 for seed in size["seeds"])

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 from transformers import BertTokenizerFast, DataCollatorForLanguageModeling
 
-from lmtutorial.methods.masked_lm import IGNORE, Masker, mask_tokens, masked_lm_loss
+from lmtutorial.methods.masked_lm import IGNORE, Masker, mask_tokens, masked_lm_loss, unigram_entropy
 
 WORDS = [f"w{i}" for i in range(200)]
 
@@ -93,3 +95,17 @@ def test_loss_at_chosen_positions_alone_equals_loss_over_all():
 def test_shape_mismatch_in_loss_is_one_clear_error():
     with pytest.raises(ValueError, match=r"expected logits \(\.\.\., vocab\) and labels of the leading shape"):
         masked_lm_loss(torch.zeros(2, 5, 7), torch.zeros(2, 4, dtype=torch.long))
+
+
+def test_unigram_entropy_is_the_loss_of_predicting_word_frequencies():
+    masker = Masker(mask_id=3, vocab_size=8, special_ids=(0, 1, 2, 3))
+    ids = torch.tensor([[1, 4, 4, 5, 2, 0], [1, 4, 6, 7, 7, 2]])  # [CLS] … [SEP] [PAD]: specials not counted
+    counts = torch.bincount(torch.tensor([4, 4, 5, 4, 6, 7, 7]), minlength=8).double()
+    shares = [3 / 7, 1 / 7, 1 / 7, 2 / 7]  # tokens 4, 5, 6, 7
+    assert unigram_entropy(ids, masker) == pytest.approx(-sum(p * math.log(p) for p in shares))
+    # and it is the cross-entropy of the frequency model on those tokens, the loss of a context-blind MLM
+    targets = torch.tensor([4, 4, 5, 4, 6, 7, 7])
+    frequency_logits = (counts / counts.sum()).clamp_min(1e-30).log().expand(len(targets), -1)
+    assert unigram_entropy(ids, masker) == pytest.approx(masked_lm_loss(frequency_logits, targets).item())
+    with pytest.raises(ValueError, match="at least one token that is not a special token"):
+        unigram_entropy(torch.tensor([[1, 2, 0]]), masker)

@@ -34,13 +34,13 @@ class Budget:
 # Sizes of each profile: "ci" runs when the book is built, "full" in ``bench/ch06_full.py improving``. Reviews
 # are cut to their first ``length`` WordPiece tokens; each comparison gives its runs one Budget.
 SIZES = {
-    "ci": dict(length=64, unlabelled=2000, labelled=400, few=64, transfer=800, test=400, seeds=(0,),
-               teacher_epochs=1, pretrain=Budget(120, 32, 1e-3), pretrain_checkpoints=(0, 60, 120),
-               finetune=Budget(100, 32, 5e-4), adapt=Budget(20, 16, 5e-5), few_finetune=Budget(16, 16, 1e-4),
-               student=Budget(150, 32, 3e-3), multitask=Budget(100, 32, 5e-4)),
-    "full": dict(length=64, unlabelled=20000, labelled=1000, few=64, transfer=4000, test=1000, seeds=(0, 1),
-                 teacher_epochs=2, pretrain=Budget(1600, 32, 1e-3),
-                 pretrain_checkpoints=(0, 200, 400, 800, 1600), finetune=Budget(200, 32, 5e-4),
+    "ci": dict(length=64, vocab=4000, unlabelled=1500, labelled=400, few=64, transfer=400, test=200, seeds=(0,),
+               teacher_epochs=1, pretrain=Budget(120, 32, 3e-3), pretrain_checkpoints=(0, 120),
+               finetune=Budget(60, 32, 5e-4), adapt=Budget(12, 16, 5e-5), few_finetune=Budget(12, 16, 1e-4),
+               student=Budget(100, 32, 3e-3), multitask=Budget(60, 32, 5e-4)),
+    "full": dict(length=64, vocab=8000, unlabelled=20000, labelled=1000, few=64, transfer=4000, test=1000,
+                 seeds=(0, 1), teacher_epochs=2, pretrain=Budget(2400, 32, 3e-3),
+                 pretrain_checkpoints=(0, 600, 1200, 2400), finetune=Budget(200, 32, 5e-4),
                  adapt=Budget(300, 16, 5e-5), few_finetune=Budget(32, 16, 1e-4),
                  student=Budget(500, 32, 3e-3), multitask=Budget(200, 32, 5e-4)),
 }
@@ -65,9 +65,12 @@ class Encoded:
 
 def encode(tokenizer, texts: Sequence[str], labels: Sequence[int], max_length: int,  # noqa: ANN001
            ratings: Sequence[int] | None = None) -> Encoded:
-    """Tokenise ``texts`` (the first ``max_length`` tokens, [CLS] … [SEP]) into fixed-length tensors."""
-    batch = tokenizer(list(texts), truncation=True, max_length=max_length, padding="max_length",
-                      return_tensors="pt")
+    """Tokenise ``texts`` (without IMDb's ``<br />`` tags; the first ``max_length`` tokens, [CLS] … [SEP]) into
+    fixed-length tensors."""
+    from lmtutorial.data.text import clean_review
+
+    batch = tokenizer([clean_review(text) for text in texts], truncation=True, max_length=max_length,
+                      padding="max_length", return_tensors="pt")
     return Encoded(batch["input_ids"], batch["attention_mask"], torch.as_tensor(list(labels)),
                    None if ratings is None else torch.as_tensor(list(ratings)))
 

@@ -66,3 +66,14 @@ def masked_lm_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
                          f"{tuple(logits.shape)} and {tuple(labels.shape)}")
     return torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1),
                                              ignore_index=IGNORE)
+
+
+def unigram_entropy(input_ids: torch.Tensor, masker: Masker) -> float:
+    """The masked-LM loss of a model that knows word frequencies and nothing else: the entropy (nats) of the
+    frequencies p(w) of the tokens that can be chosen (special tokens never are), H = −Σ_w p(w) log p(w)."""
+    special = torch.isin(input_ids, torch.tensor(masker.special_ids, dtype=input_ids.dtype))
+    counts = torch.bincount(input_ids[~special].flatten(), minlength=masker.vocab_size).double()
+    if counts.sum() == 0:
+        raise ValueError("input_ids: expected at least one token that is not a special token, got none")
+    p = counts[counts > 0] / counts.sum()
+    return float(-(p * p.log()).sum())
