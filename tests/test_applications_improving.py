@@ -137,3 +137,6 @@ def test_both_profiles_set_the_same_sizes_and_keep_copies_within_the_budget():
         steps = size["pretrain_checkpoints"]
         assert steps[0] == 0 and max(steps) == size["pretrain"].steps  # the control, then the last copy
         assert size["few"] <= size["labelled"] and all(seed >= 0 for seed in size["seeds"])
+        # the page draws labelled reviews from the first 5,000 of IMDb's 25,000 training reviews and the
+        # unlabelled and transfer sets from the other 20,000
+        assert size["labelled"] <= 5000 and size["unlabelled"] + size["transfer"] <= 20000
