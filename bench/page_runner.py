@@ -25,14 +25,13 @@ def run_page(page: Path, out: Path, profile: str, produced_by: str, executed: Pa
     """Execute ``page`` (a MyST notebook) with ``LMTUTORIAL_PROFILE=profile``; return and rewrite the results it
     wrote to ``out``. ``executed``: also save the executed notebook there, kept when a cell fails."""
     out = out.resolve()
-    os.environ["LMTUTORIAL_PROFILE"] = profile
-    os.environ["LMTUTORIAL_RESULTS_OUT"] = str(out)
+    env = {**os.environ, "LMTUTORIAL_PROFILE": profile, "LMTUTORIAL_RESULTS_OUT": str(out)}  # the kernel's
     load_before = os.getloadavg()
     notebook = jupytext.read(page)
     start = time.perf_counter()
     try:
         NotebookClient(notebook, timeout=timeout, kernel_name="python3",
-                       resources={"metadata": {"path": str(page.parent)}}).execute()
+                       resources={"metadata": {"path": str(page.parent)}}).execute(env=env)
     finally:
         if executed:
             nbformat.write(notebook, executed)
