@@ -6,6 +6,8 @@ TORCH ?= torch==2.13.0
 STAMP := $(VENV)/.lmtutorial-installed
 NPM_STAMP := node_modules/.lmtutorial-installed
 PORT  ?= 8000
+# pytest-xdist workers of `make test` (auto: one per CPU core; each worker's torch gets cores / workers threads)
+JOBS  ?= auto
 export LMTUTORIAL_SHARED ?= $(if $(wildcard ../shared),$(abspath ../shared),)
 export PYTHONUNBUFFERED := 1
 # mermaid-cli renders diagrams in the system Chromium; puppeteer must not download a browser of its own.
@@ -45,8 +47,14 @@ book: system $(STAMP) $(NPM_STAMP)  ## Build the website with every notebook exe
 	$(VENV)/bin/jupyter-book build . -W --keep-going || { rm -f _build/.doctrees/environment.pickle; exit 1; }; \
 	echo "Built in $$(( $$(date +%s) - start )) s. The book is at file://$(CURDIR)/_build/html/index.html (or: make serve)"
 
-test: book  ## Build the book (warnings are errors), then unit tests, nbval over every chapter, site and browser tests.
-	$(PY) -m pytest
+# Each chapter notebook is executed once: nbval executes it (the chapters in parallel, beside the unit tests) and stores
+# what it ran in the book's execution cache (conftest.py, tools/execution_cache.py); the build then executes nothing,
+# and the site tests run on what it built. After an unchanged `make book`, nbval checks the cached outputs instead.
+test: system $(STAMP) $(NPM_STAMP)  ## Unit tests and nbval over every chapter, then the book (-W), then the site tests.
+	$(PY) tools/execution_cache.py --new-run
+	$(PY) -m pytest -m "not site" -n $(JOBS) --dist loadfile
+	@$(MAKE) --no-print-directory book
+	$(PY) -m pytest -m site
 
 serve: book  ## Serve the built website at http://127.0.0.1:$(PORT)/ (Ctrl-C stops it).
 	@echo "Serving the book at http://127.0.0.1:$(PORT)/"

@@ -10,6 +10,7 @@ import re
 import sys
 from html import unescape
 
+import pytest
 from pybtex.database import parse_file
 
 from builtsite import REPO, site_dir, toc_files
@@ -32,6 +33,7 @@ def bibliography_labels() -> dict[str, str]:
     return {anchor: text_of(label) for anchor, label in ENTRY.findall(page)}
 
 
+@pytest.mark.site
 def test_every_entry_has_a_unique_author_year_label():
     labels = bibliography_labels()
     entries = len(parse_file(REPO / "references.bib").entries)
@@ -41,6 +43,7 @@ def test_every_entry_has_a_unique_author_year_label():
     assert len(set(labels.values())) == len(labels), "two entries share a label"
 
 
+@pytest.mark.site
 def test_citations_in_the_text_match_their_entry_label():
     labels = bibliography_labels()
     checked = 0

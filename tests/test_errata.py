@@ -301,6 +301,7 @@ def test_erratum_names_are_unique():
     assert not duplicates, f"erratum names used twice: {duplicates}"
 
 
+@pytest.mark.site
 def test_appendix_lists_every_erratum_with_a_link_to_its_fix():
     page_path = site_dir() / f"{APPENDIX}.html"
     assert page_path.exists(), f"{page_path} is missing: the appendix must be in _toc.yml"

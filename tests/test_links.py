@@ -16,6 +16,8 @@ import pytest
 
 from builtsite import Page, html_pages, site_dir, toc_files
 
+pytestmark = pytest.mark.site  # needs the built website: make test runs it after the build
+
 EXTERNAL = re.compile(r"^(?:[a-z][a-z0-9+.-]*:|//)", re.IGNORECASE)  # http:, https:, mailto:, data:, //host, ...
 # Tags and link relations whose URL the browser fetches while showing the page (an <a href> is only followed on click).
 LOADING_TAGS = {"script", "img", "object", "iframe", "embed", "source", "video", "audio", "track", "input"}

@@ -38,6 +38,7 @@ def test_every_chapter_file_is_in_the_toc():
     assert not missing, f"chapter files missing from _toc.yml (so from the book): {missing}"
 
 
+@pytest.mark.site
 @pytest.mark.parametrize("name", chapter_files())
 def test_chapter_number_on_the_page_is_the_article_section(name: str):
     html = (site_dir() / f"{name}.html").read_text(encoding="utf-8")

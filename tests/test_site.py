@@ -25,6 +25,8 @@ import pytest
 
 from builtsite import REPO, chapter_files, colab_url, site_dir, skip_or_fail, toc_files
 
+pytestmark = pytest.mark.site  # needs the built website: make test runs it after the build
+
 ARTIFACTS = REPO / "test-artifacts" / "site"
 # The flags mermaid-cli's Chromium gets (_ext/puppeteer-config.json, the one list), plus one for small /dev/shm.
 CHROMIUM_FLAGS = [*json.loads((REPO / "_ext" / "puppeteer-config.json").read_text(encoding="utf-8"))["args"],

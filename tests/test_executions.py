@@ -1,0 +1,54 @@
+"""Each chapter notebook is executed exactly once per ``make test``: by nbval, whose execution the build reuses.
+
+The ledger ``_build/executions.jsonl`` holds every execution of the run (``tools/execution_cache.py`` writes nbval's,
+``_ext/execution_ledger.py`` the build's); a page executed twice, or never and absent from the cache, fails.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from builtsite import REPO, toc_files
+from tools import execution_cache as cache
+
+
+def notebook_pages() -> list[str]:
+    return [f"{name}.md" for name in toc_files() if cache.page_of(REPO / f"{name}.ipynb") is not None]
+
+
+def test_the_book_has_notebook_pages():
+    pages = notebook_pages()
+    assert len(pages) >= 15, pages
+    assert "book/ch06_5_improving.md" in pages
+
+
+@pytest.mark.site
+def test_every_notebook_was_executed_exactly_once_in_this_run():
+    header, ledger = cache.read_ledger()
+    pages = notebook_pages()
+    cached = {page for page in pages if cache.cached_notebook(cache.page_notebook(REPO / page)) is not None}
+    fresh = bool(header and header["cache_was_empty"])
+    problems = cache.execution_problems(pages, ledger, cached, fresh=fresh)
+    assert not problems, "\n".join(problems)
+    if fresh:
+        assert {entry["executor"] for entry in ledger} == {"nbval"}, "the build executed a notebook itself"
+
+
+PAGES = ["book/a.md", "book/b.md"]
+
+
+@pytest.mark.parametrize(("ledger", "cached", "fresh", "complaint"), [
+    ([{"page": "book/a.md", "executor": "nbval"}, {"page": "book/b.md", "executor": "nbval"}], PAGES, True, None),
+    ([{"page": "book/a.md", "executor": "nbval"}], PAGES, False, None),  # b: from an unchanged earlier build
+    ([{"page": "book/a.md", "executor": "nbval"}], PAGES, True, "book/b.md was not executed in this run"),
+    ([{"page": "book/a.md", "executor": "nbval"}], ["book/a.md"], False, "book/b.md has no executed notebook"),
+    ([{"page": "book/a.md", "executor": "nbval"}, {"page": "book/a.md", "executor": "jupyter-book"},
+      {"page": "book/b.md", "executor": "nbval"}], PAGES, True,
+     "book/a.md was executed 2 times in this run (nbval, jupyter-book)"),
+])
+def test_the_check_fails_on_a_page_run_twice_or_never(ledger, cached, fresh, complaint):
+    problems = cache.execution_problems(PAGES, ledger, set(cached), fresh=fresh)
+    if complaint is None:
+        assert problems == []
+    else:
+        assert len(problems) == 1 and problems[0].startswith(complaint), problems
