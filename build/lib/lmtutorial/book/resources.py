@@ -1,0 +1,43 @@
+"""Where the book finds offline resources, and which size profile a chapter runs in.
+
+A reader on Colab downloads models and data from the Hugging Face Hub. Offline (CI, these machines), the same
+model and data sit in a ``shared/`` folder beside the repository; ``LMTUTORIAL_SHARED`` names it explicitly.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROFILES = ("ci", "full")
+
+
+def shared_dir() -> Path | None:
+    """The offline resource folder: ``$LMTUTORIAL_SHARED``, else a ``shared/`` beside the repository, else ``None``."""
+    explicit = os.environ.get("LMTUTORIAL_SHARED")
+    if explicit:
+        return Path(explicit).expanduser().resolve()
+    for folder in (Path.cwd(), *Path.cwd().parents):
+        if (folder / "_toc.yml").exists() and (folder.parent / "shared").is_dir():
+            return (folder.parent / "shared").resolve()
+    return None
+
+
+def shared_path(relative: str) -> Path | None:
+    """``shared_dir() / relative`` if it exists, else ``None``."""
+    root = shared_dir()
+    if root is None or not (root / relative).exists():
+        return None
+    return root / relative
+
+
+def profile() -> str:
+    """The size profile: ``$LMTUTORIAL_PROFILE`` (``"ci"`` or ``"full"``), else ``"full"`` on a GPU, ``"ci"`` on a CPU."""
+    chosen = os.environ.get("LMTUTORIAL_PROFILE")
+    if chosen is None:
+        import torch
+
+        return "full" if torch.cuda.is_available() else "ci"
+    if chosen not in PROFILES:
+        raise ValueError(f"LMTUTORIAL_PROFILE: expected one of {PROFILES}, got {chosen!r}")
+    return chosen

@@ -1,0 +1,58 @@
+"""Classification scores from predicted and true labels.
+
+With ``C[t, p]`` the number of examples of true class ``t`` predicted as ``p`` (the confusion matrix):
+
+$$\\text{accuracy} = \\frac{\\sum_k C_{kk}}{\\sum_{t,p} C_{tp}}, \\qquad
+  F_1^{(k)} = \\frac{2\\,C_{kk}}{\\sum_p C_{kp} + \\sum_t C_{tk}} = \\frac{2PR}{P + R}$$
+
+(precision ``P`` and recall ``R`` of class ``k``). Binary F1 scores the positive class ``k = 1``; macro F1 averages
+``F_1^{(k)}`` over classes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+
+def confusion_matrix(labels: Sequence[int], predictions: Sequence[int], num_labels: int) -> np.ndarray:
+    """``C[t, p]``: how many examples of true class ``t`` were predicted as class ``p``."""
+    arrays = {"labels": np.asarray(labels), "predictions": np.asarray(predictions)}
+    for name, values in arrays.items():
+        if values.size and values.dtype.kind not in "biu":
+            raise TypeError(f"{name}: expected integer class ids, got {values.dtype} values such as "
+                            f"{values.ravel()[:1].tolist()[0]!r}")
+    labels, predictions = (values.astype(np.int64) for values in arrays.values())
+    if labels.shape != predictions.shape or labels.ndim != 1:
+        raise ValueError(f"labels, predictions: expected two 1-D arrays of one length, got shapes "
+                         f"{labels.shape} and {predictions.shape}")
+    for name, values in (("labels", labels), ("predictions", predictions)):
+        if values.size and (values.min() < 0 or values.max() >= num_labels):
+            raise ValueError(f"{name}: expected integers in 0..{num_labels - 1} (num_labels={num_labels}), "
+                             f"got values from {values.min()} to {values.max()}")
+    matrix = np.zeros((num_labels, num_labels), dtype=np.int64)
+    np.add.at(matrix, (labels, predictions), 1)
+    return matrix
+
+
+def accuracy(matrix: np.ndarray) -> float:
+    """Share of examples on the diagonal of the confusion matrix."""
+    total = matrix.sum()
+    if total == 0:
+        raise ValueError("matrix: expected at least one example, got an empty confusion matrix")
+    return float(np.trace(matrix) / total)
+
+
+def f1_per_class(matrix: np.ndarray) -> np.ndarray:
+    """``F1`` of each class: ``2 C_kk / (row_k + column_k)`` (0 for a class never seen nor predicted)."""
+    true_positive = np.diag(matrix).astype(np.float64)
+    denominator = matrix.sum(axis=1) + matrix.sum(axis=0)
+    return np.divide(2 * true_positive, denominator, out=np.zeros_like(true_positive), where=denominator > 0)
+
+
+def classification_scores(labels: Sequence[int], predictions: Sequence[int], num_labels: int = 2) -> dict[str, float]:
+    """``accuracy`` and ``f1`` (positive class 1 when ``num_labels == 2``, macro average otherwise)."""
+    matrix = confusion_matrix(labels, predictions, num_labels)
+    f1 = f1_per_class(matrix)
+    return {"accuracy": accuracy(matrix), "f1": float(f1[1] if num_labels == 2 else f1.mean())}

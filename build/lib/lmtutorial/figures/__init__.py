@@ -1,0 +1,1 @@
+"""Diagrams the chapters draw in code (matplotlib), one module per subject."""

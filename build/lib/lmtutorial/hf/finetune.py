@@ -1,0 +1,288 @@
+"""Fine-tune a BERT-family encoder to classify IMDb reviews with ``transformers.Trainer``, correctly and fast.
+
+Compared with the usual recipe (pad everything to 512, fp32, evaluate on the test set, no metric), this one
+
+- carves a validation split out of ``train`` and touches ``test`` once, for the final report;
+- pads each batch only to its own longest review, with batches cut from length-sorted reviews under a token
+  budget (:class:`~lmtutorial.hf.bert_data.TokenBudgetBatchSampler`), and can keep head+tail of long reviews;
+- trains in bf16 where the GPU supports it (fp16 on older GPUs, fp32 on a CPU) with fused AdamW and SDPA attention;
+- reports accuracy and F1, writes a results JSON and two plots, saves a checkpoint after each epoch and resumes
+  an interrupted run exactly where its last checkpoint left it.
+
+The run itself is here: data, model, ``Trainer``, results. What it is asked to do is :mod:`~lmtutorial.hf.config`,
+the ``Trainer`` customisations :mod:`~lmtutorial.hf.trainer`, the output folder :mod:`~lmtutorial.hf.output`, the
+command line :mod:`~lmtutorial.hf.cli`.
+
+One GPU: ``python -m lmtutorial.hf.finetune``. Several: ``torchrun --nproc_per_node 4 -m lmtutorial.hf.finetune``
+or ``accelerate launch -m lmtutorial.hf.finetune``, with no change to the code.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import datasets
+import numpy as np
+import torch
+
+from lmtutorial.core.metrics import confusion_matrix
+from lmtutorial.costs import count_parameters
+from lmtutorial.data.imdb import balanced_subset, imdb_parquet_dir, arrow_column, load_imdb
+from lmtutorial.hf.bert_data import column, PadCollator, padding_fraction, TokenBudgetBatchSampler, tokenize_reviews
+from lmtutorial.hf.config import _check_config, DEFAULT_MODEL, FinetuneConfig, _option, resolve_precision
+from lmtutorial.hf.output import _disk_full_in_one_line, _finished_run, _prepare_output_dir, _refuse_to_mix, RunLock
+from lmtutorial.hf.report import save_plots
+from lmtutorial.hf.trainer import (
+    BucketTrainer,
+    compute_metrics_for,
+    EpochTimer,
+    _quiet_resume_warning,
+    RunRecord,
+    _save_final_model,
+    training_arguments,
+    _whole_run_loss,
+)
+from lmtutorial.provenance import hardware, library_versions, write_json
+
+
+def check_split(name: str, data: datasets.Dataset, num_labels: int) -> None:
+    """One clear ``ValueError`` for a split without ``text``/``label`` columns, an empty split, missing text, or labels
+    that are not integers in ``0..num_labels - 1`` (floats, strings, nulls, out of range)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    missing = [c for c in ("text", "label") if c not in data.column_names]
+    if missing:
+        raise ValueError(f"data[{name!r}]: expected columns 'text' and 'label', got {data.column_names}")
+    if len(data) == 0:
+        raise ValueError(f"data[{name!r}]: expected at least one review, got an empty split")
+    text, labels = arrow_column(data, "text"), arrow_column(data, "label")
+    expected = f"integer labels in 0..{num_labels - 1} (num_labels={num_labels})"
+    for column, what in ((text, "a review (text)"), (labels, "a label")):
+        if column.null_count:
+            rows = np.flatnonzero(pc.is_null(column).to_numpy())
+            raise ValueError(f"data[{name!r}]: expected {what} in every row, got {len(rows)} rows without one "
+                             f"(null), the first is row {rows[0]}")
+    if not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)):
+        raise ValueError(f"data[{name!r}]: expected text to hold strings, got {text.type} values such as "
+                         f"{text[0].as_py()!r}")
+    if not pa.types.is_integer(labels.type):
+        raise ValueError(f"data[{name!r}]: expected {expected}, got {labels.type} labels such as "
+                         f"{labels[0].as_py()!r}")
+    values = labels.to_numpy()
+    if values.min() < 0 or values.max() >= num_labels:
+        bad = sorted(set(values[(values < 0) | (values >= num_labels)].tolist()))
+        raise ValueError(f"data[{name!r}]: expected {expected}, got {bad}")
+
+
+def load_splits(data: str | os.PathLike | datasets.DatasetDict | dict | None) -> dict[str, datasets.Dataset]:
+    """``train`` and ``test`` from a dict of datasets, a folder of parquet files, or IMDb (local copy, else the Hub)."""
+    if isinstance(data, (dict, datasets.DatasetDict)):
+        missing = [s for s in ("train", "test") if s not in data]
+        if missing:
+            raise ValueError(f"data: expected splits 'train' and 'test', got {list(data)}")
+        return {"train": data["train"], "test": data["test"]}
+    folder = imdb_parquet_dir(data)
+    return {split: load_imdb(split, path=folder) for split in ("train", "test")}
+
+
+def load_classifier(name: str | os.PathLike, num_labels: int):
+    """Tokenizer and ``AutoModelForSequenceClassification`` (fp32 weights, SDPA attention) from a folder or the Hub."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    name = str(name)
+    path = Path(name).expanduser()
+    if path.exists():
+        if not (path / "config.json").is_file():
+            raise FileNotFoundError(f"model: expected a folder holding config.json and weights, got {path} "
+                                    "without config.json")
+        name = str(path)
+    elif name.startswith((".", "/", "~")) or name.count("/") > 1:
+        raise FileNotFoundError(f"model: expected a local folder or a Hugging Face Hub name such as "
+                                f"'{DEFAULT_MODEL}', got {name!r}, which does not exist")
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(name)
+        model = AutoModelForSequenceClassification.from_pretrained(
+            name, num_labels=num_labels, dtype=torch.float32, attn_implementation="sdpa")
+    except OSError as error:
+        raise FileNotFoundError(f"model: expected a local folder or a model the Hugging Face Hub can serve, got "
+                                f"{name!r} ({type(error).__name__}: {error}). Pass the folder of a downloaded "
+                                f"checkpoint, or connect to the Hub.") from error
+    return tokenizer, model
+
+
+def finetune(model: str | os.PathLike = DEFAULT_MODEL,
+             data: str | os.PathLike | datasets.DatasetDict | dict | None = None,
+             output_dir: str | os.PathLike = "runs/bert-imdb", callbacks: list | None = None, **options) -> dict:
+    """Fine-tune ``model`` on ``data`` and return the results that are also written to ``results.json``.
+
+    ``model`` is a Hub name (default ``bert-base-uncased``) or a local folder; ``data`` a dict with ``train`` and
+    ``test`` datasets (columns ``text``, ``label``), a folder of ``train.parquet``/``test.parquet``, or ``None`` for
+    IMDb (a local copy if there is one, else ``stanfordnlp/imdb`` from the Hub). ``options`` are the other fields of
+    :class:`FinetuneConfig`. ``test`` is evaluated once, after training, with the epoch that scored best on validation.
+
+    The same call gives the same result (the seed is set before the classifier head is created). One run at a time
+    works in ``output_dir`` (its lock file names the holder); ``resume=True`` continues from the last complete
+    checkpoint, or returns the results of a run that has finished.
+    """
+    return _finetune(model, data, output_dir, callbacks, options)[0]
+
+
+def _finetune(model, data, output_dir, callbacks: list | None, options: dict) -> tuple[dict, bool]:
+    """:func:`finetune`, and whether it ran (``False``: ``resume`` found the run finished and changed nothing)."""
+    started = time.perf_counter()
+    config = FinetuneConfig(model=str(model), data=None if isinstance(data, (dict, datasets.DatasetDict)) else data,
+                            output_dir=str(output_dir), **options)
+    _check_config(config)
+    is_main = int(os.environ.get("RANK", "0")) == 0
+    lock = RunLock(config.output_dir).acquire() if is_main else None
+    try:
+        if is_main:
+            _refuse_to_mix(config)
+        finished = _finished_run(config)
+        if finished is not None:
+            print(f"resume: the run in {config.output_dir} has finished; its results are unchanged")
+            return finished, False
+        return _run(config, data, callbacks, started, is_main), True
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _run(config: FinetuneConfig, data, callbacks: list | None, started: float, is_main: bool) -> dict:
+    """The run itself, with the output folder's lock held."""
+    precision = resolve_precision(config.precision, use_cpu=config.use_cpu)
+    splits = load_splits(data)
+    folder = None if isinstance(data, (dict, datasets.DatasetDict)) else imdb_parquet_dir(data)
+    for name, split in splits.items():
+        try:
+            check_split(name, split, config.num_labels)
+        except ValueError as error:
+            if folder is None:
+                raise
+            raise ValueError(f"{folder / f'{name}.parquet'}: {error}") from None
+    from transformers import set_seed
+
+    set_seed(config.seed)  # before the classifier head is created: a checkpoint without one gets a new, random one
+    tokenizer, classifier = load_classifier(config.model, config.num_labels)
+    loaded = time.perf_counter()
+
+    train, test = splits["train"], splits["test"]
+    if config.train_size is not None:
+        train = _subset(train, config.train_size, config.seed, config.num_labels, "train_size")
+    if config.test_size is not None:
+        test = _subset(test, config.test_size, config.seed, config.num_labels, "test_size")
+    validation = int(np.ceil(config.validation_fraction * len(train)))
+    if not 0 < validation < len(train):
+        raise ValueError(f"{_option('validation_fraction')}: expected a share of the {len(train)} training reviews "
+                         f"that leaves at least one for validation and one for training, got "
+                         f"{config.validation_fraction:g} ({validation} for validation)")
+    parts = train.train_test_split(test_size=config.validation_fraction, seed=config.seed)
+    classes = np.unique(arrow_column(parts["train"]).to_numpy())
+    if len(classes) < 2:
+        raise ValueError(f"data['train']: expected reviews of at least two labels to learn from, got only label "
+                         f"{classes[0]} in the {len(parts['train'])} training reviews"
+                         + (f" ({_option('train_size')} {config.train_size})" if config.train_size else ""))
+    encode = dict(tokenizer=tokenizer, max_length=config.max_length, truncation=config.truncation, head=config.head)
+    train_ids = tokenize_reviews(parts["train"], **encode)
+    val_ids = tokenize_reviews(parts["test"], **encode)
+    test_ids = tokenize_reviews(test, **encode)
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # silence the fork warning of dataloader workers
+    tokenized = time.perf_counter()
+
+    lengths = arrow_column(train_ids, "length").to_numpy().tolist()
+    sampler = TokenBudgetBatchSampler(lengths, config.max_tokens, seed=config.seed)
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    args = training_arguments(config, precision, steps_per_epoch=int(np.ceil(len(sampler) / world)))
+    timer = EpochTimer()
+    with args.main_process_first(desc="preparing the output folder"):
+        resume = _prepare_output_dir(config, is_main)
+    callbacks = [RunRecord(resume), *(callbacks or [])]
+    trainer = BucketTrainer(model=classifier, args=args, train_dataset=train_ids, eval_dataset=val_ids,
+                            processing_class=tokenizer, data_collator=PadCollator(tokenizer.pad_token_id),
+                            compute_metrics=compute_metrics_for(config.num_labels), max_tokens=config.max_tokens,
+                            callbacks=[timer, *(callbacks or [])])
+    with _disk_full_in_one_line(config.output_dir), _quiet_resume_warning():
+        trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+    trained = time.perf_counter()
+
+    prediction = trainer.predict(test_ids, metric_key_prefix="test")
+    logits = prediction.predictions[0] if isinstance(prediction.predictions, tuple) else prediction.predictions
+    matrix = confusion_matrix(prediction.label_ids, np.argmax(logits, axis=-1), config.num_labels)
+    tested = time.perf_counter()
+    if config.save_model:
+        with _disk_full_in_one_line(config.output_dir):
+            _save_final_model(trainer, Path(config.output_dir))
+
+    history = trainer.state.log_history
+    epochs = [{"epoch": h["epoch"], "val_loss": h["eval_loss"], "val_accuracy": h["eval_accuracy"],
+               "val_f1": h["eval_f1"]} for h in history if "eval_accuracy" in h]
+    epoch_seconds = [h["train_seconds"] for h in history if "train_seconds" in h]  # every epoch, resumed or not
+    for epoch, seconds in zip(epochs, epoch_seconds):
+        epoch["train_seconds"] = seconds
+    train_seconds = float(sum(epoch_seconds))
+    real_tokens = int(np.sum(lengths))
+    results = {
+        "model": config.model,
+        "parameters": count_parameters(classifier),
+        "data": {"source": _describe_source(data), "train": len(train_ids), "validation": len(val_ids),
+                 "test": len(test_ids), "train_tokens": real_tokens,
+                 "train_padding_fraction": padding_fraction(lengths, sampler.batches(), multiple_of=8)},
+        "config": asdict(config),
+        "precision": precision,
+        "learning_rate_used": trainer.learning_rate,
+        "hardware": hardware(),
+        "versions": library_versions(),
+        "resumed": bool(resume),
+        "timing_seconds": {"load": loaded - started, "tokenize": tokenized - loaded, "train": trained - tokenized,
+                           "test": tested - trained, "total": tested - started,
+                           "train_epochs": epoch_seconds},
+        "train_samples_per_second": len(train_ids) * len(epoch_seconds) / train_seconds if train_seconds else None,
+        "train_tokens_per_second": real_tokens * len(epoch_seconds) / train_seconds if train_seconds else None,
+        "train_loss": _whole_run_loss(history),
+        "epochs": epochs,
+        "best_checkpoint": Path(trainer.state.best_model_checkpoint).name if trainer.state.best_model_checkpoint
+        else None,
+        "test": {"accuracy": prediction.metrics["test_accuracy"], "f1": prediction.metrics["test_f1"],
+                 "loss": prediction.metrics["test_loss"], "confusion_matrix": matrix.tolist()},
+        "log_history": trainer.state.log_history,
+    }
+    if trainer.is_world_process_zero():
+        with _disk_full_in_one_line(config.output_dir):
+            if config.plots:
+                save_plots(results, config.output_dir)
+            write_json(Path(config.output_dir) / "results.json", results)  # last: it marks the run finished
+            if config.results_path:
+                write_json(config.results_path, results)
+    return results
+
+
+def _subset(data: datasets.Dataset, size: int, seed: int, num_labels: int, option: str) -> datasets.Dataset:
+    """``size`` rows: half of each label for binary data (IMDb is balanced), else a plain shuffled sample."""
+    if num_labels == 2:
+        try:
+            return balanced_subset(data, size, seed)
+        except ValueError as error:
+            raise ValueError(f"{_option(option)}: {str(error).removeprefix('size: ')}") from None
+    return data.shuffle(seed=seed).select(range(min(size, len(data))))
+
+
+def _describe_source(data) -> str:
+    if isinstance(data, (dict, datasets.DatasetDict)):
+        return "in-memory datasets"
+    folder = imdb_parquet_dir(data)
+    return f"parquet files in {folder}" if folder is not None else "Hugging Face Hub: stanfordnlp/imdb"
+
+
+def main(argv: list[str] | None = None) -> dict:
+    """The command line, :func:`lmtutorial.hf.cli.main` (kept here for ``python -m lmtutorial.hf.finetune``)."""
+    from lmtutorial.hf.cli import main as command_line
+
+    return command_line(argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,172 @@
+"""Classifying text by prompting a chat LLM: zero-shot and k-shot prompts, label-word scoring, calibration.
+
+The model is asked a question in its chat template and never generates: the answer is read from the
+probabilities of the label words as the *next token* after the assistant's turn begins::
+
+    score(y | review) = log p(first token = w_y | chat prompt),   prediction = argmax_y score
+
+A k-shot (in-context) prompt puts k labelled reviews before the question, each as a user turn answered by an
+assistant turn holding the label word. Small models are biased towards one label word whatever the review says;
+contextual calibration (Zhao et al. 2021, "Calibrate before use") measures that bias on a content-free input
+("N/A") in the same prompt and divides it out::
+
+    p̂ = p(w_y) / Σ_y' p(w_y')  (label words only),   q_y = (p̂_y / p̂_cf,y) / Σ_y' (p̂_y' / p̂_cf,y')
+
+API (``model, tokenizer`` from :func:`lmtutorial.llm.model.load_chat_model`; ``pool`` a sequence of
+``(text, label)`` pairs, label 0 = negative, 1 = positive as in IMDb)::
+
+    shots = sample_shots(pool, k=4, seed=0)                  # k labelled examples, seeded
+    scores = score_reviews(model, tokenizer, reviews, shots)  # PromptScores
+    scores.predictions()                 # argmax of the label words' next-token log-probabilities
+    scores.predictions(calibrated=True)  # after contextual calibration with "N/A"
+    scores.log_probs, scores.content_free  # (n, 2) and (2,) next-token log-probabilities
+
+The pieces: :func:`review_text` (clean, cut to the first words), :func:`sentiment_messages` (the chat
+messages), :func:`chat_prompt` (rendered by the tokenizer's chat template), :func:`label_token_ids`,
+:func:`next_token_log_probs` (batched, left-padded) and :func:`calibrate`. Bad input raises one
+``ValueError`` naming what was expected: an empty review or prompt, a prompt longer than the model's context,
+k larger than the pool, a label word that is several tokens.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+
+from lmtutorial.data.text import clean_review
+
+LABEL_WORDS = ("negative", "positive")
+INSTRUCTION = "Is the sentiment of this movie review positive or negative? Answer with one word."
+CONTENT_FREE = "N/A"
+
+
+def review_text(text: str, max_words: int | None = 150) -> str:
+    """``text`` without IMDb's ``<br />`` tags, cut to its first ``max_words`` words (``None``: all)."""
+    words = clean_review(text).split()
+    if not words:
+        raise ValueError(f"text: expected a non-empty review, got {text!r}")
+    return " ".join(words if max_words is None else words[:max_words])
+
+
+def sentiment_messages(
+    review: str, shots: Sequence[tuple[str, int]] = (), instruction: str = INSTRUCTION,
+    label_words: Sequence[str] = LABEL_WORDS,
+) -> list[dict[str, str]]:
+    """Chat messages asking for the sentiment of ``review``, after one user/assistant exchange per shot."""
+    messages = []
+    for text, label in shots:
+        messages += [{"role": "user", "content": f"{instruction}\n\nReview: {text}"},
+                     {"role": "assistant", "content": label_words[label]}]
+    return messages + [{"role": "user", "content": f"{instruction}\n\nReview: {review}"}]
+
+
+def chat_prompt(tokenizer, messages: list[dict[str, str]]) -> str:
+    """The text the model reads: ``messages`` rendered by the tokenizer's chat template, ending where the
+    assistant's answer begins."""
+    return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+
+
+def sample_shots(pool: Sequence[tuple[str, int]], k: int, seed: int = 0) -> list[tuple[str, int]]:
+    """``k`` distinct examples drawn from ``pool`` with ``random.Random(seed)``."""
+    if not 0 <= k <= len(pool):
+        raise ValueError(f"k: expected 0..{len(pool)} examples (the size of the pool), got {k}")
+    return [pool[i] for i in random.Random(seed).sample(range(len(pool)), k)]
+
+
+def label_token_ids(tokenizer, words: Sequence[str] = LABEL_WORDS) -> list[int]:
+    """The token id of each label word; a word that is several tokens cannot be scored by one next token."""
+    ids = []
+    for word in words:
+        tokens = tokenizer(word, add_special_tokens=False)["input_ids"]
+        if len(tokens) != 1:
+            raise ValueError(f"label word {word!r}: expected one token, got {len(tokens)}: "
+                             f"{tokenizer.convert_ids_to_tokens(tokens)}; choose a word the tokenizer keeps whole")
+        ids.append(tokens[0])
+    return ids
+
+
+def context_length(model: torch.nn.Module) -> int:
+    """The most tokens the model attends to: its config's ``max_position_embeddings``."""
+    return model.config.max_position_embeddings
+
+
+@torch.no_grad()
+def next_token_log_probs(
+    model: torch.nn.Module, tokenizer, prompts: Sequence[str], token_ids: Sequence[int], batch_size: int = 8,
+) -> torch.Tensor:
+    """log p(next token = t | prompt) for each prompt (rows) and each t in ``token_ids`` (columns).
+
+    Prompts are tokenised as they are (the chat template already holds the special tokens), sorted by length
+    and run in left-padded batches with matching position ids, so padding changes nothing.
+    """
+    encoded = [tokenizer(prompt, add_special_tokens=False)["input_ids"] for prompt in prompts]
+    limit = context_length(model)
+    for prompt, ids in zip(prompts, encoded):
+        if not ids:
+            raise ValueError(f"prompt: expected a non-empty prompt, got {prompt!r}")
+        if len(ids) > limit:
+            raise ValueError(f"prompt: expected at most {limit} tokens (the model's context), got {len(ids)}; "
+                             "use fewer or shorter examples")
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    columns = torch.tensor(list(token_ids))
+    out = torch.empty(len(encoded), len(columns))
+    order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
+    for start in range(0, len(order), batch_size):
+        rows = order[start:start + batch_size]
+        width = max(len(encoded[i]) for i in rows)
+        ids = torch.full((len(rows), width), pad)
+        mask = torch.zeros((len(rows), width), dtype=torch.long)
+        for r, i in enumerate(rows):
+            ids[r, width - len(encoded[i]):] = torch.tensor(encoded[i])
+            mask[r, width - len(encoded[i]):] = 1
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        logits = model(input_ids=ids, attention_mask=mask, position_ids=positions,
+                       logits_to_keep=1).logits[:, -1].float()  # the output layer at the last position only
+        out[rows] = torch.log_softmax(logits, dim=-1)[:, columns]
+    return out
+
+
+def calibrate(log_probs: torch.Tensor, content_free: torch.Tensor) -> torch.Tensor:
+    """Contextual calibration: label probabilities (renormalised over the label words) divided by those of the
+    content-free input, renormalised. ``log_probs`` (n, labels), ``content_free`` (labels,) or (m, labels) for m
+    content-free inputs, whose renormalised probabilities are averaged. Returns probabilities (n, labels)."""
+    p = torch.softmax(log_probs, dim=-1)
+    p_cf = torch.softmax(content_free.reshape(-1, log_probs.shape[-1]), dim=-1).mean(0)
+    q = p / (p_cf / p_cf.sum())
+    return q / q.sum(-1, keepdim=True)
+
+
+@dataclass
+class PromptScores:
+    """Next-token log-probabilities of the label words for each review (``log_probs``, (n, labels)) and for
+    the content-free inputs in the same prompt (``content_free``, (m, labels))."""
+
+    log_probs: torch.Tensor
+    content_free: torch.Tensor
+
+    def predictions(self, calibrated: bool = False) -> torch.Tensor:
+        """The label index with the highest score, after contextual calibration if ``calibrated``."""
+        scores = calibrate(self.log_probs, self.content_free) if calibrated else self.log_probs
+        return scores.argmax(-1)
+
+
+def score_reviews(
+    model: torch.nn.Module, tokenizer, reviews: Sequence[str], shots: Sequence[tuple[str, int]] = (),
+    label_words: Sequence[str] = LABEL_WORDS, content_free: Sequence[str] = (CONTENT_FREE,),
+    max_words: int | None = 150, instruction: str = INSTRUCTION, batch_size: int = 8,
+) -> PromptScores:
+    """Score each review (and each content-free input) by the next-token log-probabilities of ``label_words``
+    after a chat prompt with ``shots`` in context. Reviews and shots are cut to their first ``max_words``."""
+    ids = label_token_ids(tokenizer, label_words)
+    shots = [(review_text(text, max_words), label) for text, label in shots]
+
+    def prompt(review: str) -> str:
+        return chat_prompt(tokenizer, sentiment_messages(review, shots, instruction, label_words))
+
+    prompts = [prompt(review_text(review, max_words)) for review in reviews]
+    calibration = [prompt(text) for text in content_free]
+    scores = next_token_log_probs(model, tokenizer, prompts + calibration, ids, batch_size)
+    return PromptScores(scores[:len(prompts)], scores[len(prompts):])

@@ -1,0 +1,42 @@
+"""Knowledge distillation: a small student learns from a large teacher's outputs.
+
+Hinton et al. (2015) match the teacher's softened distribution; the T² factor keeps the soft targets' gradients on
+the same scale as the hard labels' when the temperature T changes::
+
+    L_KD  = T² · KL( softmax(z_t / T) ‖ softmax(z_s / T) )
+    L_MSE = mean (z_s − z_t)²                                   (Tang et al. 2019: match the logits themselves)
+    L     = α · L_soft + (1 − α) · CE(z_s, y)                    (y: hard labels, when there are any)
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+KINDS = ("kl", "mse")
+
+
+def distillation_loss(
+    student_logits: torch.Tensor, teacher_logits: torch.Tensor, labels: torch.Tensor | None = None, *,
+    kind: str = "kl", temperature: float = 2.0, alpha: float = 0.5,
+) -> torch.Tensor:
+    """The student's loss against a teacher's logits (both (batch, labels)), mixed with hard labels if given."""
+    if student_logits.shape != teacher_logits.shape:
+        raise ValueError(f"student_logits, teacher_logits: expected the same (batch, labels) shape, got "
+                         f"{tuple(student_logits.shape)} and {tuple(teacher_logits.shape)}")
+    if kind not in KINDS:
+        raise ValueError(f"kind: expected one of {KINDS}, got {kind!r}")
+    if temperature <= 0:
+        raise ValueError(f"temperature: expected T > 0, got {temperature}")
+    if not 0 <= alpha <= 1:
+        raise ValueError(f"alpha: expected a weight in [0, 1], got {alpha}")
+    teacher_logits = teacher_logits.detach()
+    if kind == "kl":
+        soft = F.kl_div(F.log_softmax(student_logits / temperature, dim=-1),
+                        F.log_softmax(teacher_logits / temperature, dim=-1),
+                        reduction="batchmean", log_target=True) * temperature**2
+    else:
+        soft = F.mse_loss(student_logits, teacher_logits)
+    if labels is None:
+        return soft
+    return alpha * soft + (1 - alpha) * F.cross_entropy(student_logits, labels)

@@ -1,0 +1,79 @@
+"""Masked-language-model corruption and loss (BERT, Devlin et al. 2019, §3.1).
+
+Of the positions that are not special tokens, a fraction ``rate`` (15 %) is chosen; a chosen token is replaced by
+``[MASK]`` with probability 0.8, by a uniformly random token with probability 0.1, and kept with probability 0.1.
+The model must predict the original token at every chosen position and nowhere else::
+
+    L_MLM = − (1 / |M|) Σ_{i ∈ M} log p(x_i | x̃)        M = the chosen positions, x̃ = the corrupted input
+
+Labels are the original ids at chosen positions and −100 (ignored by ``cross_entropy``) elsewhere, as in
+``transformers.DataCollatorForLanguageModeling``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+IGNORE = -100
+
+
+@dataclass(frozen=True)
+class Masker:
+    """The ids one tokenizer needs for masking: ``mask_id``, ``vocab_size`` and the special ids never chosen."""
+
+    mask_id: int
+    vocab_size: int
+    special_ids: tuple[int, ...]
+
+    @classmethod
+    def for_tokenizer(cls, tokenizer) -> Masker:  # noqa: ANN001 - any transformers tokenizer
+        """Read the mask token and special tokens from a Hugging Face tokenizer."""
+        if tokenizer.mask_token is None:
+            raise ValueError(f"tokenizer: expected one with a mask token (e.g. BERT's [MASK]), got "
+                             f"{type(tokenizer).__name__} without one")
+        return cls(tokenizer.mask_token_id, len(tokenizer), tuple(tokenizer.all_special_ids))
+
+
+def mask_tokens(
+    input_ids: torch.Tensor, masker: Masker, rate: float = 0.15, *,
+    mask_share: float = 0.8, random_share: float = 0.1, generator: torch.Generator | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Corrupt ``input_ids`` (batch, length) for masked-LM training; returns ``(corrupted_ids, labels)``."""
+    if not 0 < rate < 1:
+        raise ValueError(f"rate: expected a masking rate in (0, 1), got {rate}")
+    if mask_share < 0 or random_share < 0 or mask_share + random_share > 1:
+        raise ValueError(f"mask_share, random_share: expected shares ≥ 0 summing to ≤ 1, got {mask_share} and "
+                         f"{random_share}")
+    special = torch.isin(input_ids, torch.tensor(masker.special_ids, dtype=input_ids.dtype))
+    chosen = (torch.rand(input_ids.shape, generator=generator) < rate) & ~special
+    labels = input_ids.masked_fill(~chosen, IGNORE)
+    draw = torch.rand(input_ids.shape, generator=generator)
+    to_mask = chosen & (draw < mask_share)
+    to_random = chosen & (draw >= mask_share) & (draw < mask_share + random_share)
+    random_ids = torch.randint(masker.vocab_size, input_ids.shape, generator=generator)
+    corrupted = input_ids.masked_fill(to_mask, masker.mask_id)
+    corrupted = torch.where(to_random, random_ids, corrupted)
+    return corrupted, labels
+
+
+def masked_lm_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy over the chosen positions only (labels ≠ −100); ``logits`` is (..., vocab) and
+    ``labels`` has its leading shape: (batch, length) for every position, or (n,) for the chosen ones alone."""
+    if logits.shape[:-1] != labels.shape:
+        raise ValueError(f"logits, labels: expected logits (..., vocab) and labels of the leading shape, got "
+                         f"{tuple(logits.shape)} and {tuple(labels.shape)}")
+    return torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1),
+                                             ignore_index=IGNORE)
+
+
+def unigram_entropy(input_ids: torch.Tensor, masker: Masker) -> float:
+    """The masked-LM loss of a model that knows word frequencies and nothing else: the entropy (nats) of the
+    frequencies p(w) of the tokens that can be chosen (special tokens never are), H = −Σ_w p(w) log p(w)."""
+    special = torch.isin(input_ids, torch.tensor(masker.special_ids, dtype=input_ids.dtype))
+    counts = torch.bincount(input_ids[~special].flatten(), minlength=masker.vocab_size).double()
+    if counts.sum() == 0:
+        raise ValueError("input_ids: expected at least one token that is not a special token, got none")
+    p = counts[counts > 0] / counts.sum()
+    return float(-(p * p.log()).sum())

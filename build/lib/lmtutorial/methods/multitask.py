@@ -1,0 +1,63 @@
+"""Multi-task learning: one shared encoder, one small head per task, trained on the sum of the tasks' losses.
+
+Caruana (1997): related tasks share a representation, and each task's training signal regularises the others. Here
+the two tasks read the same IMDb review: its sentiment (a label, cross-entropy) and its star rating (1–10, a
+regression on the rating rescaled to [−1, 1], mean squared error)::
+
+    L = CE(W_s h + b_s, y) + λ · (w_r·h + b_r − r̃)²          r̃ = (r − 5.5) / 4.5,   h = encoder(x)
+
+Training on one task alone is the same model with the other task's weight set to 0.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+RATING_RANGE = (1, 10)  # IMDb's stars; the labelled reviews have 1–4 (negative) and 7–10 (positive)
+
+
+def rating_targets(ratings) -> torch.Tensor:  # noqa: ANN001 - a sequence, an array or a tensor
+    """Ratings 1–10 rescaled to [−1, 1]; one clear error when the ratings are missing or out of range."""
+    if ratings is None:
+        raise ValueError("ratings: expected the reviews' star ratings (IMDb's 'rating' column, 1-10), got None; "
+                         "the Hub's stanfordnlp/imdb has no ratings: read them from the aclImdb file names "
+                         "(<id>_<rating>.txt) with lmtutorial.data.imdb")
+    values = torch.as_tensor(ratings, dtype=torch.float32)
+    low, high = RATING_RANGE
+    outside = (values < low) | (values > high) | values.isnan()
+    if outside.any():
+        raise ValueError(f"ratings: expected star ratings in {low}..{high}, got {values[outside][0].item():g} "
+                         f"({int(outside.sum())} of {values.numel()} outside)")
+    middle, half = (low + high) / 2, (high - low) / 2
+    return (values - middle) / half
+
+
+def rating_from_target(target: torch.Tensor) -> torch.Tensor:
+    """The inverse of :func:`rating_targets`: back to stars, clipped to 1–10."""
+    low, high = RATING_RANGE
+    return (target * (high - low) / 2 + (low + high) / 2).clamp(low, high)
+
+
+class TwoHeads(torch.nn.Module):
+    """A sentiment head (``num_labels`` logits) and a rating head (one number) on a shared feature vector."""
+
+    def __init__(self, features: int, num_labels: int = 2) -> None:
+        super().__init__()
+        self.sentiment = torch.nn.Linear(features, num_labels)
+        self.rating = torch.nn.Linear(features, 1)
+
+    def forward(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.sentiment(h), self.rating(h).squeeze(-1)
+
+
+def multitask_loss(
+    logits: torch.Tensor, rating: torch.Tensor, labels: torch.Tensor, rating_target: torch.Tensor, *,
+    sentiment_weight: float = 1.0, rating_weight: float = 1.0,
+) -> torch.Tensor:
+    """``sentiment_weight · CE + rating_weight · MSE``; a weight of 0 trains the other task alone."""
+    if sentiment_weight < 0 or rating_weight < 0 or sentiment_weight + rating_weight == 0:
+        raise ValueError(f"sentiment_weight, rating_weight: expected weights ≥ 0, not both 0, got "
+                         f"{sentiment_weight} and {rating_weight}")
+    return (sentiment_weight * F.cross_entropy(logits, labels)
+            + rating_weight * F.mse_loss(rating, rating_target))

@@ -1,0 +1,86 @@
+"""Provenance of a measurement: the hardware and library versions it ran on, and result files written atomically.
+
+A results JSON states everything a number needs to be trusted later: which model on which data, on which chip,
+with which libraries, how long each phase took. The book's chapters read such files instead of typing numbers.
+The plots of a fine-tuning run are in :mod:`lmtutorial.hf.report`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+LIBRARIES = ("torch", "transformers", "datasets", "accelerate", "tokenizers", "numpy", "lmtutorial")
+
+
+def library_versions() -> dict[str, str | None]:
+    """Installed versions of Python and of the libraries a fine-tune depends on (``None`` if missing)."""
+    versions: dict[str, str | None] = {"python": platform.python_version()}
+    for name in LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def hardware() -> dict[str, object]:
+    """The accelerator (or CPU) this process computes on, named as the driver names it."""
+    import torch
+
+    info: dict[str, object] = {"cpu_count": os.cpu_count(), "platform": platform.platform(),
+                               "world_size": int(os.environ.get("WORLD_SIZE", "1"))}
+    if torch.cuda.is_available():
+        index = torch.cuda.current_device()
+        info.update(device="cuda", name=torch.cuda.get_device_name(index), count=torch.cuda.device_count(),
+                    capability=".".join(map(str, torch.cuda.get_device_capability(index))),
+                    memory_gib=round(torch.cuda.get_device_properties(index).total_memory / 2**30, 1),
+                    cuda=torch.version.cuda)
+    else:
+        info.update(device="cpu", name=f"CPU ({platform.machine()}, {os.cpu_count()} cores)", count=1,
+                    torch_threads=torch.get_num_threads())
+    return info
+
+
+def write_atomically(path: str | os.PathLike, write: Callable[[Path], object]) -> Path:
+    """``write(temporary)`` to a temporary name in ``path``'s folder, then rename it to ``path``.
+
+    A kill or a full disk in the middle leaves the earlier file (or none), never a half-written one.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return path
+
+
+def write_json(path: str | os.PathLike, payload: dict) -> Path:
+    """Write ``payload`` as indented JSON, atomically (NumPy scalars and arrays become plain numbers and lists)."""
+    def plain(value):
+        if isinstance(value, np.generic):
+            return value.item()
+        if isinstance(value, np.ndarray):
+            return value.tolist()
+        if isinstance(value, Path):
+            return str(value)
+        raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+    text = json.dumps(payload, indent=2, default=plain) + "\n"
+
+    def write(temporary: Path) -> None:
+        with open(temporary, "w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+
+    return write_atomically(path, write)

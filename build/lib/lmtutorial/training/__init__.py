@@ -1,0 +1,2 @@
+"""Training a model: the loop and checkpoints (:mod:`~lmtutorial.training.loop`), evaluation (perplexity) and
+sampling/decoding."""

@@ -1,0 +1,109 @@
+"""Beam search: keep the ``beam_width`` most likely partial outputs at every step instead of one.
+
+Greedy decoding keeps only the most likely next token, so one early choice that looks good can lock out a
+sequence that is more likely as a whole. Beam search keeps the k best prefixes by their log-probability
+``log p(y_1 … y_t) = Σ log p(y_i | y_<i)``, extends each by every token, and keeps the k best of the results.
+A prefix that ends with ``<eos>`` is finished. Since every token adds a negative log-probability, long outputs
+lose against short ones; length normalisation ranks finished outputs by ``log p / |y|^α`` instead (α = 0: no
+normalisation, α = 1: mean log-probability per token; Wu et al. 2016 use a variant of the same idea).
+
+The search knows nothing of the model: the caller passes
+
+- ``step(tokens, state) -> (logits, state)``: ``tokens`` (k,) holds the last token of each of the k live
+  prefixes, ``state`` whatever the model carries for them (a recurrent state, the encoder outputs, …);
+  ``logits`` (k, vocab) score the next token;
+- ``reorder(state, index) -> state``: the state of the prefixes ``index`` (a LongTensor of rows, possibly
+  repeated), e.g. ``h.index_select(1, index)`` for an LSTM state (layers, batch, hidden).
+
+It starts from one prefix: ``state`` for a batch of one and ``start_token``, the token fed first (``<bos>``
+for a translator, the last prompt word for a language model). With ``beam_width=1`` it is greedy decoding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+Step = Callable[[torch.Tensor, Any], tuple[torch.Tensor, Any]]
+Reorder = Callable[[Any, torch.Tensor], Any]
+
+
+@dataclass(frozen=True)
+class Hypothesis:
+    """One output of the search: its tokens (without the start token, with ``<eos>`` when it finished), its
+    total log-probability, and the score it is ranked by (``log_prob / len(tokens) ** alpha``)."""
+
+    tokens: list[int]
+    log_prob: float
+    score: float
+
+
+def length_normalised(log_prob: float, length: int, alpha: float) -> float:
+    """``log_prob / length ** alpha``: the rank of an output of ``length`` tokens."""
+    return log_prob / length ** alpha
+
+
+def done(finished: list[Hypothesis], live_log_probs: list[float], length: int, beam_width: int,
+         alpha: float) -> bool:
+    """True when ``beam_width`` outputs have finished and no live prefix (of ``length`` tokens) scores above the
+    worst of the best ``beam_width`` of them. With ``alpha = 0`` nothing live can catch up any more, since a
+    log-probability only falls as a prefix grows; with ``alpha > 0`` it is the usual heuristic."""
+    if len(finished) < beam_width:
+        return False
+    kth_best = sorted((h.score for h in finished), reverse=True)[beam_width - 1]
+    return max(live_log_probs) / length ** alpha <= kth_best
+
+
+def beam_search(step: Step, state: Any, reorder: Reorder, *, start_token: int, eos_id: int, beam_width: int,
+                max_len: int, alpha: float = 0.0) -> list[Hypothesis]:
+    """Up to ``beam_width`` outputs of at most ``max_len`` tokens, best first by length-normalised score.
+
+    At each step every live prefix is extended by every token; of the ``2 · beam_width`` best extensions, those
+    among the best ``beam_width`` that end in ``eos_id`` join the finished outputs, and the best ``beam_width``
+    that do not end in it stay live. The search stops when ``beam_width`` outputs have finished and no live
+    prefix scores above them (see :func:`done`), or after ``max_len`` tokens; prefixes still live then are returned
+    as outputs without ``<eos>``.
+    See the module docstring for ``step`` and ``reorder``.
+    """
+    if beam_width < 1:
+        raise ValueError(f"beam_width: expected 1 or more prefixes to keep, got {beam_width}")
+    if max_len < 1:
+        raise ValueError(f"max_len: expected 1 or more tokens to generate, got {max_len}")
+    if alpha < 0:
+        raise ValueError(f"alpha: expected a length-normalisation exponent >= 0, got {alpha}")
+    tokens = torch.tensor([start_token])
+    prefixes: list[list[int]] = [[]]
+    log_probs = torch.zeros(1, dtype=torch.float64)
+    finished: list[Hypothesis] = []
+    for _ in range(max_len):
+        logits, state = step(tokens, state)
+        if logits.ndim != 2 or logits.shape[0] != len(prefixes):
+            raise ValueError(f"step: expected logits of shape (live prefixes, vocab) = ({len(prefixes)}, vocab), "
+                             f"got {tuple(logits.shape)}")
+        vocab = logits.shape[1]
+        totals = (log_probs[:, None] + torch.log_softmax(logits.double(), dim=-1)).flatten()
+        best = totals.topk(min(2 * beam_width, totals.numel()))
+        keep, new_prefixes, new_log_probs = [], [], []
+        for rank, (total, flat) in enumerate(zip(best.values.tolist(), best.indices.tolist())):
+            row, token = divmod(flat, vocab)
+            extended = prefixes[row] + [token]
+            if token == eos_id:
+                if rank < beam_width:  # an <eos> outside the best beam_width extensions is not kept
+                    finished.append(Hypothesis(extended, total, length_normalised(total, len(extended), alpha)))
+            elif len(keep) < beam_width:
+                keep.append(row)
+                new_prefixes.append(extended)
+                new_log_probs.append(total)
+        if not keep or done(finished, new_log_probs, len(prefixes[0]) + 1, beam_width, alpha):
+            break
+        index = torch.tensor(keep)
+        state = reorder(state, index)
+        tokens = torch.tensor([p[-1] for p in new_prefixes])
+        prefixes, log_probs = new_prefixes, torch.tensor(new_log_probs, dtype=torch.float64)
+    else:
+        finished += [Hypothesis(p, lp, length_normalised(lp, len(p), alpha))
+                     for p, lp in zip(prefixes, log_probs.tolist())]
+    return sorted(finished, key=lambda h: h.score, reverse=True)[:beam_width]
