@@ -42,6 +42,6 @@ def run_page(page: Path, out: Path, profile: str, produced_by: str, executed: Pa
     results = json.loads(out.read_text(encoding="utf-8"))  # written by the page: hardware, versions, sizes, seed
     results.update(produced_by=produced_by, date=datetime.now(timezone.utc).strftime("%Y-%m-%d"),
                    page_seconds=round(seconds, 1), load_average_before=[round(x, 2) for x in load_before])
-    out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    out.write_text(json.dumps(results, indent=2, allow_nan=False) + "\n", encoding="utf-8")
     print(f"executed {page.name} in the {profile} profile in {seconds:.0f} s; results in {out}")
     return results

@@ -38,7 +38,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from lmtutorial.core.checks import check_positive
+from lmtutorial.core.checks import check_number, check_positive
 
 CHINCHILLA_TOKENS_PER_PARAMETER = 20.0
 
@@ -125,7 +125,11 @@ def training_flops(n_params: float, n_tokens: float) -> float:
     """``C = 6 N D``: 2 FLOPs per parameter and token forward, 4 backward (gradients of inputs and of weights)."""
     check_positive("n_params", n_params)
     check_positive("n_tokens", n_tokens)
-    return 6.0 * n_params * n_tokens
+    flops = 6.0 * n_params * n_tokens
+    if not math.isfinite(flops):
+        raise ValueError(f"n_params, n_tokens: expected a product a float can hold, got {n_params:g} × "
+                         f"{n_tokens:g} (overflow)")
+    return flops
 
 
 def forward_flops_per_token(n_params: float, n_layers: int, context: int, hidden: int) -> float:
@@ -194,6 +198,9 @@ def peak_flops(device_name: str) -> float | None:
     Names are matched word by word, never by substring, so an unlisted variant (``A10G``, ``GH200``) gets
     ``None`` rather than the peak of another chip.
     """
+    if not isinstance(device_name, str):
+        raise TypeError(f"device_name: expected a GPU's name (torch.cuda.get_device_name()), got "
+                        f"{type(device_name).__name__}")
     words = _words(device_name)
     matches = [key for key in PEAK_FLOPS if _words(key) <= words]
     if not matches:
@@ -205,8 +212,9 @@ def peak_flops(device_name: str) -> float | None:
 
 def model_flops_utilisation(flops: float, seconds: float, peak: float | None) -> float | None:
     """``flops / (seconds × peak)``: the share of the chip's peak spent on the model's useful arithmetic."""
+    check_number("flops", flops, minimum=0)
+    check_number("seconds", seconds, above=0)
     if peak is None:
         return None
-    if seconds <= 0:
-        raise ValueError(f"seconds: expected a positive duration, got {seconds}")
+    check_number("peak", peak, above=0)
     return flops / (seconds * peak)

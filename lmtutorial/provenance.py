@@ -64,8 +64,22 @@ def write_atomically(path: str | os.PathLike, write: Callable[[Path], object]) -
     return path
 
 
+def _non_finite(value: object, where: str = "") -> list[str]:
+    """The keys (``a.b[2]``) of the NaN and infinite numbers inside ``value``."""
+    import math
+
+    if isinstance(value, dict):
+        return [key for k, v in value.items() for key in _non_finite(v, f"{where}.{k}" if where else str(k))]
+    if isinstance(value, (list, tuple)):
+        return [key for i, v in enumerate(value) for key in _non_finite(v, f"{where}[{i}]")]
+    if isinstance(value, (float, np.floating)) and not math.isfinite(value):
+        return [where or "(the value)"]
+    return []
+
+
 def write_json(path: str | os.PathLike, payload: dict) -> Path:
-    """Write ``payload`` as indented JSON, atomically (NumPy scalars and arrays become plain numbers and lists)."""
+    """Write ``payload`` as indented, strict JSON, atomically (NumPy scalars and arrays become plain numbers and
+    lists); a NaN or infinity anywhere in it is a ``ValueError`` (strict JSON has no such numbers)."""
     def plain(value):
         if isinstance(value, np.generic):
             return value.item()
@@ -75,7 +89,11 @@ def write_json(path: str | os.PathLike, payload: dict) -> Path:
             return str(value)
         raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
-    text = json.dumps(payload, indent=2, default=plain) + "\n"
+    try:
+        text = json.dumps(payload, indent=2, default=plain, allow_nan=False) + "\n"
+    except ValueError:
+        raise ValueError(f"{path}: expected finite numbers to write as JSON, got NaN or infinity in "
+                         f"{sorted(_non_finite(payload))}") from None
 
     def write(temporary: Path) -> None:
         with open(temporary, "w", encoding="utf-8") as file:

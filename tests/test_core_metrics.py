@@ -45,6 +45,9 @@ def test_errors():
         confusion_matrix([0, 1], [0, 1, 1], 2)
     with pytest.raises(ValueError, match="matrix: expected at least one example"):
         accuracy(np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="matrix: expected counts \\(whole numbers >= 0\\), got dtype int64 with "
+                                         "values from -1 to 3"):
+        accuracy(np.array([[-1, 0], [0, 3]]))
 
 
 @pytest.mark.parametrize("labels, message", [

@@ -57,9 +57,9 @@ def test_skips_parameters_without_gradients():
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
-    (dict(lr=0.0), "lr: expected a positive learning rate, got 0.0"),
+    (dict(lr=0.0), "lr: expected a number > 0, got 0"),
     (dict(betas=(0.9, 1.0)), r"betas: expected two values in \[0, 1\), got \(0.9, 1.0\)"),
-    (dict(weight_decay=-1.0), "expected eps > 0 and weight_decay >= 0"),
+    (dict(weight_decay=-1.0), "weight_decay: expected a number >= 0, got -1"),
 ])
 def test_bad_hyperparameters(kwargs, message):
     with pytest.raises(ValueError, match=message):

@@ -92,7 +92,7 @@ def test_model_state_bytes_equal_what_adamw_really_allocates():
 
 def test_mixed_precision_states_also_cost_16_bytes_per_parameter():
     assert model_state_bytes(10, weight_bytes=2, grad_bytes=2, master_bytes=4) == 160
-    with pytest.raises(ValueError, match="n_params: expected a positive number, got 0"):
+    with pytest.raises(ValueError, match="n_params: expected a number > 0, got 0"):
         model_state_bytes(0)
     with pytest.raises(ValueError, match="expected values >= 0"):
         model_state_bytes(10, grad_bytes=-2)
@@ -145,9 +145,9 @@ def test_six_n_d_is_close_for_bert_base_on_short_sequences():
 def test_compute_optimal_recovers_chinchilla():
     n_params, n_tokens = compute_optimal(training_flops(70e9, 1.4e12))
     assert n_params == pytest.approx(70e9) and n_tokens == pytest.approx(1.4e12)
-    with pytest.raises(ValueError, match="flops: expected a positive number"):
+    with pytest.raises(ValueError, match="flops: expected a number > 0"):
         compute_optimal(-1.0)
-    with pytest.raises(ValueError, match="n_tokens: expected a positive number"):
+    with pytest.raises(ValueError, match="n_tokens: expected a number > 0"):
         training_flops(1e9, 0)
 
 
@@ -165,7 +165,7 @@ def test_forward_flops_per_token_match_the_flop_counter_on_bert_base(length):
 
 
 def test_forward_flops_per_token_rejects_a_zero_context():
-    with pytest.raises(ValueError, match="context: expected a positive number, got 0"):
+    with pytest.raises(ValueError, match="context: expected a number > 0, got 0"):
         forward_flops_per_token(1e6, 2, 0, 64)
 
 
@@ -223,5 +223,5 @@ def test_peaks_match_whole_words_and_the_most_specific_variant(name, peak):
 def test_model_flops_utilisation():
     assert model_flops_utilisation(5e14, 1.0, 1e15) == 0.5
     assert model_flops_utilisation(5e14, 1.0, None) is None
-    with pytest.raises(ValueError, match="seconds: expected a positive duration, got 0"):
+    with pytest.raises(ValueError, match="seconds: expected a number > 0, got 0"):
         model_flops_utilisation(1.0, 0, 1e15)

@@ -13,7 +13,7 @@ def test_number_to_words(n, words):
 
 
 def test_number_to_words_range():
-    with pytest.raises(ValueError, match="n: expected 0..999,999, got 1000000"):
+    with pytest.raises(ValueError, match="n: expected an integer >= 0 and <= 999999, got 1000000"):
         number_to_words(1_000_000)
 
 

@@ -176,3 +176,56 @@ def test_a_corrupt_parquet_file_is_named(tiny, toy, tmp_path, capsys):
     assert error.startswith(f"python -m lmtutorial.hf.finetune: error: {tmp_path / 'train.parquet'}: expected a parquet "
                             "file, got one that cannot be read, probably truncated or corrupt")
     assert list((tmp_path / "run").iterdir()) == []  # stopped before anything was written
+
+
+def test_a_loss_that_becomes_nan_stops_the_run_and_keeps_the_last_good_checkpoint(tiny, toy, tmp_path, monkeypatch):
+    """The loss turns NaN in the second epoch: the run stops at that step with one line (step, loss, learning rate),
+    writes no results, and the first epoch's checkpoint is still complete and resumable."""
+    from lmtutorial.hf.config import NonFiniteLoss
+    from lmtutorial.hf.trainer import BucketTrainer
+
+    original = Trainer.training_step
+    steps_per_epoch = []
+
+    def poisoned(self, model, inputs, *args, **kwargs):
+        loss = original(self, model, inputs, *args, **kwargs)
+        if not steps_per_epoch:
+            steps_per_epoch.append(self.state.max_steps // int(self.args.num_train_epochs))
+        return loss * float("nan") if self.state.global_step >= steps_per_epoch[0] + 1 else loss
+
+    monkeypatch.setattr(Trainer, "training_step", poisoned)
+    assert BucketTrainer.training_step is not Trainer.training_step  # the check lives in the subclass
+    with pytest.raises(NonFiniteLoss, match=r"^step \d+: expected a finite training loss, got nan at learning rate"):
+        finetune(tiny, toy, tmp_path, **FAST)
+    assert not (tmp_path / "results.json").exists()
+    assert complete_checkpoints(tmp_path) == [f"checkpoint-{steps_per_epoch[0]}"]
+
+
+def test_the_command_line_reports_a_diverged_run_in_one_line(tiny, toy, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(Trainer, "training_step", lambda self, *a, **k: torch.tensor(float("nan")))
+    toy["train"].to_parquet(tmp_path / "train.parquet")
+    toy["test"].to_parquet(tmp_path / "test.parquet")
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as stopped:
+        main(["--model", str(tiny), "--data", str(tmp_path), "--output-dir", str(tmp_path / "run"), "--epochs", "1",
+              "--max-length", "64", "--head", "16", "--max-tokens", "512", "--no-plots"])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    errors = [line.split("\r")[-1].split("it/s]")[-1] for line in err.splitlines() if "finetune: error:" in line]
+    assert err.count("finetune: error:") == 1 and "Traceback" not in err, err
+    assert "step 1: expected a finite training loss, got nan at learning rate" in errors[0], errors
+
+
+def test_resuming_an_unfinished_run_with_other_settings_is_refused(tiny, toy, tmp_path, monkeypatch):
+    """Stopped after its first checkpoint, a run resumed with another seed and learning rate is refused, naming
+    both; resumed with its own settings it ends exactly as the uninterrupted run."""
+    fail_second_checkpoint_save(monkeypatch, KeyboardInterrupt())
+    with pytest.raises(KeyboardInterrupt):
+        finetune(tiny, toy, tmp_path, **FAST)
+    monkeypatch.undo()
+    assert not (tmp_path / "results.json").exists() and complete_checkpoints(tmp_path)
+    other = {**FAST, "learning_rate": 1e-3}
+    with pytest.raises(FileExistsError, match=r"was started with other settings \(learning_rate 0\.003, not 0\.001, "
+                                              r"seed 0, not 7\)"):
+        finetune(tiny, toy, tmp_path, resume=True, seed=7, **other)
+    assert finetune(tiny, toy, tmp_path, resume=True, **FAST)["resumed"]

@@ -46,10 +46,10 @@ def test_command_line_errors_are_one_line_naming_the_flag(tiny, parquet_folder, 
     expected = {
         ("--output-dir", str(output)): "--output-dir: expected no earlier run in .*; pass --resume to continue "
                                        "that run or --overwrite to start over",
-        ("--output-dir", str(tmp_path), "--epochs", "0"): "--epochs: expected more than 0 epochs, got 0",
+        ("--output-dir", str(tmp_path), "--epochs", "0"): "--epochs: expected a number > 0 and <= 1000000, got 0",
         ("--output-dir", str(tmp_path), "--validation-fraction", "1"): "--validation-fraction: expected a share",
-        ("--output-dir", str(tmp_path), "--train-size", "1"): "--train-size: expected at least 2, got 1",
-        ("--output-dir", str(tmp_path), "--lr", "-1"): "--lr: expected a rate above 0, got -1",
+        ("--output-dir", str(tmp_path), "--train-size", "1"): "--train-size: expected an integer >= 2, got 1",
+        ("--output-dir", str(tmp_path), "--lr", "-1"): "--lr: expected a number > 0 and <= 1, got -1",
     }
     for arguments, message in expected.items():
         with pytest.raises(SystemExit) as exit_:

@@ -23,13 +23,13 @@ def test_bf16_where_unsupported(tiny, toy, tmp_path):
 
 
 @pytest.mark.parametrize("option, value, message", [
-    ("epochs", 0, "epochs: expected more than 0 epochs, got 0"),
-    ("validation_fraction", 0.0, "validation_fraction: expected a share of train strictly between 0 and 1, got 0"),
+    ("epochs", 0, "epochs: expected a number > 0 and <= 1000000, got 0"),
+    ("validation_fraction", 0.0, "validation_fraction: expected a number > 0 and <= 1, got 0"),
     ("validation_fraction", 1.0, "validation_fraction: expected a share of train strictly between 0 and 1, got 1"),
     ("validation_fraction", 0.999, "validation_fraction: expected a share of the 240 training reviews that leaves "
                                    "at least one for validation and one for training, got 0.999 \\(240 for"),
-    ("train_size", 1, "train_size: expected at least 2, got 1"),
-    ("learning_rate", 0.0, "learning_rate: expected a rate above 0, got 0"),
+    ("train_size", 1, "train_size: expected an integer >= 2, got 1"),
+    ("learning_rate", 0.0, "learning_rate: expected a number > 0 and <= 1, got 0"),
 ])
 def test_options_no_run_can_use(tiny, toy, tmp_path, option, value, message):
     with pytest.raises(ValueError, match=message):

@@ -39,7 +39,8 @@ def test_resume_continues_with_nothing_lost(tiny, toy, tmp_path, run):
 def test_an_old_run_is_neither_mixed_in_nor_silently_deleted(tiny, toy, run):
     _, output = run
     with pytest.raises(FileExistsError, match="got results.json, model, loss_curve.png, confusion_matrix.png, "
-                                              "checkpoint-.*; pass resume=True to continue that run or overwrite=True"):
+                                              "run_settings.json, checkpoint-.*; pass resume=True to continue "
+                                              "that run or overwrite=True"):
         finetune(tiny, toy, output, **FAST)
 
 
@@ -59,5 +60,6 @@ def test_overwrite_removes_the_whole_earlier_run_even_if_the_new_one_dies(tiny, 
     assert (tmp_path / "results.json").is_file() and (tmp_path / "model").is_dir()
     with pytest.raises(KeyboardInterrupt):
         finetune(tiny, toy, tmp_path, overwrite=True, callbacks=[Interrupt()], **FAST)
-    assert sorted(p.name for p in tmp_path.iterdir()) == [p.name for p in tmp_path.glob("checkpoint-*")]
+    new_run = [p.name for p in tmp_path.glob("checkpoint-*")] + ["run_settings.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(new_run)
     assert len(list(tmp_path.glob("checkpoint-*"))) == 1  # the new run's epoch 1, nothing of the old run

@@ -111,7 +111,7 @@ def test_same_seed_same_run():
     ([[0, -1]], {}, "got values from -1 to 0"),
     ([[0, 1]], {"window": 0}, "window: expected a positive integer, got 0"),
     ([[0, 1]], {"negatives": 2.5}, "negatives: expected a positive integer, got 2.5"),
-    ([[0, 1]], {"lr": 0.0}, "lr: expected a positive learning rate, got 0.0"),
+    ([[0, 1]], {"lr": 0.0}, "lr: expected a number > 0, got 0"),
     ([[0, 1]], {"subsample": -1e-3}, "subsample: expected a positive threshold"),
 ])
 def test_bad_input_is_a_clear_error(sequences, kwargs, message):

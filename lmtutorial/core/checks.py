@@ -27,10 +27,42 @@ def check_shape(name: str, tensor: torch.Tensor, expected: Sequence[int | None],
         raise ValueError(f"{name}: expected shape {meaning} = {want}, got {shape}")
 
 
-def check_positive(name: str, value: float) -> None:
-    """Raise ``ValueError`` unless ``value > 0``."""
-    if not value > 0:
-        raise ValueError(f"{name}: expected a positive number, got {value}")
+def check_number(name: str, value: object, *, minimum: float | None = None, maximum: float | None = None,
+                 above: float | None = None, integer: bool = False) -> float:
+    """``value`` if it is a finite number (an integer if ``integer``) in range, else one clear error naming it.
+
+    ``minimum``/``maximum`` are inclusive bounds, ``above`` an exclusive lower bound. NaN, ±inf, booleans, strings and
+    ``None`` are refused with what was expected and what came (``TypeError`` for a wrong type, else ``ValueError``).
+    """
+    import math
+    import numbers
+
+    def shown(x: float) -> str:
+        return str(x) if isinstance(x, numbers.Integral) else f"{x:g}"
+
+    kind = "an integer" if integer else "a number"
+    bounds = [f">= {shown(minimum)}" if minimum is not None else "", f"> {shown(above)}" if above is not None else "",
+              f"<= {shown(maximum)}" if maximum is not None else ""]
+    want = " ".join([kind, " and ".join(bound for bound in bounds if bound)]).strip()
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        value = value.item()
+    wanted_type = numbers.Integral if integer else numbers.Real
+    if isinstance(value, bool) or not isinstance(value, wanted_type):
+        if integer and isinstance(value, float) and math.isfinite(value) and value.is_integer():
+            value = int(value)
+        else:
+            raise TypeError(f"{name}: expected {want}, got {value!r} ({type(value).__name__})")
+    if not math.isfinite(value):
+        raise ValueError(f"{name}: expected {want} (finite), got {value}")
+    if ((minimum is not None and value < minimum) or (maximum is not None and value > maximum)
+            or (above is not None and not value > above)):
+        raise ValueError(f"{name}: expected {want}, got {shown(value)}")
+    return value
+
+
+def check_positive(name: str, value: float) -> float:
+    """``value`` if it is a finite number above 0, else one clear error (``check_number``)."""
+    return check_number(name, value, above=0)
 
 
 def check_token_ids(name: str, ids: torch.Tensor, vocab_size: int) -> None:

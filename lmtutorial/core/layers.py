@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from lmtutorial.core.checks import check_shape, check_tensor, check_token_ids
+from lmtutorial.core.checks import check_number, check_shape, check_tensor, check_token_ids
 
 
 class Embedding(torch.nn.Module):
@@ -30,9 +30,8 @@ class Embedding(torch.nn.Module):
         self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None, freeze: bool = False
     ) -> None:
         super().__init__()
-        if num_embeddings < 1 or embedding_dim < 1:
-            raise ValueError(f"expected num_embeddings >= 1 and embedding_dim >= 1, got {num_embeddings} and "
-                             f"{embedding_dim}")
+        check_number("num_embeddings", num_embeddings, integer=True, minimum=1)
+        check_number("embedding_dim", embedding_dim, integer=True, minimum=1)
         if padding_idx is not None and not 0 <= padding_idx < num_embeddings:
             raise ValueError(f"padding_idx: expected an id in [0, {num_embeddings - 1}], got {padding_idx}")
         self.padding_idx = padding_idx

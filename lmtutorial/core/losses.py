@@ -12,6 +12,7 @@ from lmtutorial.core.checks import check_tensor
 
 def log_softmax(logits: torch.Tensor) -> torch.Tensor:
     """``z - logsumexp(z)`` over the last axis, shifted by the maximum so ``exp`` never overflows."""
+    check_tensor("logits", logits)
     shifted = logits - logits.max(dim=-1, keepdim=True).values
     return shifted - shifted.exp().sum(dim=-1, keepdim=True).log()
 

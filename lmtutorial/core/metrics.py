@@ -15,9 +15,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from lmtutorial.core.checks import check_number
+
 
 def confusion_matrix(labels: Sequence[int], predictions: Sequence[int], num_labels: int) -> np.ndarray:
     """``C[t, p]``: how many examples of true class ``t`` were predicted as class ``p``."""
+    check_number("num_labels", num_labels, integer=True, minimum=1, maximum=10_000)  # a matrix that fits in memory
     arrays = {"labels": np.asarray(labels), "predictions": np.asarray(predictions)}
     for name, values in arrays.items():
         if values.size and values.dtype.kind not in "biu":
@@ -36,8 +39,23 @@ def confusion_matrix(labels: Sequence[int], predictions: Sequence[int], num_labe
     return matrix
 
 
+def check_confusion_matrix(matrix: object) -> np.ndarray:
+    """``matrix`` if it is a square array of counts (integers >= 0), else one clear error."""
+    if not isinstance(matrix, np.ndarray):
+        raise TypeError(f"matrix: expected a numpy array of counts (confusion_matrix), got {type(matrix).__name__}")
+    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
+        raise ValueError(f"matrix: expected a square confusion matrix, got shape {matrix.shape}")
+    numeric = np.issubdtype(matrix.dtype, np.integer) or np.issubdtype(matrix.dtype, np.floating)
+    if not numeric or (matrix.size and not (np.isfinite(matrix).all() and matrix.min() >= 0
+                                            and (matrix == np.round(matrix)).all())):
+        raise ValueError(f"matrix: expected counts (whole numbers >= 0), got dtype {matrix.dtype}"
+                         + (f" with values from {matrix.min()} to {matrix.max()}" if numeric and matrix.size else ""))
+    return matrix
+
+
 def accuracy(matrix: np.ndarray) -> float:
     """Share of examples on the diagonal of the confusion matrix."""
+    check_confusion_matrix(matrix)
     total = matrix.sum()
     if total == 0:
         raise ValueError("matrix: expected at least one example, got an empty confusion matrix")

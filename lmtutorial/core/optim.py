@@ -16,6 +16,8 @@ from collections.abc import Iterable
 
 import torch
 
+from lmtutorial.core.checks import check_number
+
 
 class Adam(torch.optim.Optimizer):
     """Adam with optional L2 (``decoupled=False``, like ``torch.optim.Adam``) or decoupled weight decay
@@ -30,12 +32,14 @@ class Adam(torch.optim.Optimizer):
         weight_decay: float = 0.0,
         decoupled: bool = False,
     ) -> None:
-        if lr <= 0:
-            raise ValueError(f"lr: expected a positive learning rate, got {lr}")
-        if not all(0.0 <= beta < 1.0 for beta in betas):
+        check_number("lr", lr, above=0)
+        check_number("eps", eps, above=0)
+        check_number("weight_decay", weight_decay, minimum=0)
+        if len(betas) != 2 or not all(check_number("betas", beta, minimum=0) < 1 for beta in betas):
             raise ValueError(f"betas: expected two values in [0, 1), got {betas}")
-        if eps <= 0 or weight_decay < 0:
-            raise ValueError(f"expected eps > 0 and weight_decay >= 0, got eps={eps}, weight_decay={weight_decay}")
+        params = list(params)
+        if not params:
+            raise ValueError("params: expected at least one parameter to optimise, got none")
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, decoupled=decoupled))
 
     @torch.no_grad()

@@ -48,6 +48,8 @@ def cosine_similarity(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         raise ValueError(
             f"cosine_similarity: expected vectors of the same length, got {a.shape[-1]} and {b.shape[-1]}"
         )
+    if a.shape[-1] == 0:
+        raise ValueError("cosine_similarity: expected vectors with at least one entry, got empty vectors")
     (a, a_zero), (b, b_zero) = _scaled("a", a), _scaled("b", b)
     if bool(a_zero.any()) or bool(b_zero.any()):
         raise ValueError("cosine_similarity: a zero vector has no direction; expected non-zero vectors")

@@ -8,6 +8,7 @@ the next. Sequence-to-sequence batches pad each sequence to the longest one and 
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterable, Sequence
 
 import torch
@@ -61,6 +62,9 @@ def pad_sequences(sequences: Sequence[Sequence[int]], pad_id: int) -> tuple[torc
     """``(ids, lengths)``: the sequences right-padded with ``pad_id`` to (batch, longest), and their lengths."""
     if not sequences or min(len(s) for s in sequences) == 0:
         raise ValueError("sequences: expected a non-empty list of non-empty sequences")
+    for sequence in sequences:
+        if any(isinstance(i, bool) or not isinstance(i, numbers.Integral) for i in sequence):
+            raise ValueError(f"sequences: expected integer token ids, got {list(sequence)[:8]}")
     lengths = torch.tensor([len(s) for s in sequences])
     ids = torch.full((len(sequences), int(lengths.max())), pad_id, dtype=torch.long)
     for row, sequence in enumerate(sequences):

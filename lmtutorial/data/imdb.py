@@ -24,6 +24,9 @@ def imdb_parquet_dir(path: str | os.PathLike | None = None) -> Path | None:
     from lmtutorial.book.resources import shared_path
 
     chosen = path if path is not None else os.environ.get("LMTUTORIAL_IMDB")
+    if chosen is not None and not isinstance(chosen, (str, os.PathLike)):
+        raise TypeError(f"path: expected a folder (str or Path) with train.parquet and test.parquet, got "
+                        f"{type(chosen).__name__}")
     if chosen is not None:
         folder = Path(chosen).expanduser()
         missing = [f"{split}.parquet" for split in SPLITS if not (folder / f"{split}.parquet").is_file()]

@@ -11,6 +11,7 @@ import random
 
 import torch
 
+from lmtutorial.core.checks import check_number
 from lmtutorial.data.batching import pad_sequences
 from lmtutorial.data.text import SPECIALS, Vocabulary
 
@@ -24,8 +25,7 @@ TARGET_VOCAB = Vocabulary([*SPECIALS, *ONES, *TENS[2:], "hundred", "thousand"])
 
 def number_to_words(n: int) -> list[str]:
     """English words of 0 ≤ n ≤ 999,999, e.g. 4052 → ['four', 'thousand', 'fifty', 'two'] (no 'and')."""
-    if not 0 <= n <= MAX_NUMBER:
-        raise ValueError(f"n: expected 0..{MAX_NUMBER:,}, got {n}")
+    check_number("n", n, integer=True, minimum=0, maximum=MAX_NUMBER)
     if n < 20:
         return [ONES[n]]
     if n < 100:
@@ -39,6 +39,7 @@ def sample_numbers(count: int, seed: int = 0, min_digits: int = 1, max_digits: i
                    exclude: set[int] | frozenset = frozenset()) -> list[int]:
     """``count`` random numbers not in ``exclude``: the digit count is uniform in ``min_digits`` … ``max_digits``,
     then the number uniform among those with that many digits. ``distinct=True`` draws without repetition."""
+    check_number("count", count, integer=True, minimum=0)
     if not 1 <= min_digits <= max_digits <= 6:
         raise ValueError(f"expected 1 <= min_digits <= max_digits <= 6, got {min_digits} and {max_digits}")
     smallest_pool = 10 if min_digits == 1 else 9 * 10 ** (min_digits - 1)

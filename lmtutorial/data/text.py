@@ -17,6 +17,8 @@ SPECIALS = (PAD, UNK, BOS, EOS)
 
 def clean_review(text: str) -> str:
     """Replace the HTML line breaks (``<br />``) that IMDb reviews contain with spaces."""
+    if not isinstance(text, str):
+        raise TypeError(f"text: expected a review as a str, got {type(text).__name__}")
     return text.replace("<br />", " ").replace("<br/>", " ")
 
 

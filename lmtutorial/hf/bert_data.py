@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from torch.utils.data import Sampler
 
+from lmtutorial.core.checks import check_number
 from lmtutorial.data.imdb import arrow_column
 from lmtutorial.data.text import clean_review
 
@@ -139,6 +140,8 @@ def token_budget_batches(lengths: Sequence[int], max_tokens: int, order: Sequenc
 
 def fixed_size_batches(n: int, batch_size: int, seed: int | None = 0) -> list[list[int]]:
     """``n`` examples in batches of ``batch_size``, shuffled with ``seed`` (``None``: in order), like a plain loader."""
+    check_number("n", n, integer=True, minimum=0)
+    check_number("batch_size", batch_size, integer=True, minimum=1)
     order = np.arange(n) if seed is None else np.random.default_rng(seed).permutation(n)
     return [order[i:i + batch_size].tolist() for i in range(0, n, batch_size)]
 
@@ -149,6 +152,11 @@ def padding_fraction(lengths: Sequence[int], batches: Sequence[Sequence[int]], p
     lengths = np.asarray(lengths)
     real = padded = 0
     for batch in batches:
+        outside = [i for i in batch if not 0 <= i < len(lengths)]
+        if outside:
+            raise ValueError(f"batches: expected indices of lengths in [0, {len(lengths) - 1}], got {outside}")
+        if not batch:
+            continue
         members = lengths[list(batch)]
         width = pad_to if pad_to is not None else round_up(int(members.max()), multiple_of)
         if members.max() > width:
@@ -216,6 +224,11 @@ class PadCollator:
         self.pad_token_id, self.multiple_of = pad_token_id, multiple_of
 
     def __call__(self, examples: list[dict]) -> dict[str, torch.Tensor]:
+        if not examples:
+            raise ValueError("examples: expected a batch of at least one example, got an empty list")
+        if self.pad_token_id is None:
+            raise ValueError("pad_token_id: expected the tokenizer's padding id, got None (a tokenizer without a pad "
+                             "token; the fine-tune needs an encoder with one)")
         width = round_up(max(len(e["input_ids"]) for e in examples), self.multiple_of)
         ids = torch.full((len(examples), width), self.pad_token_id, dtype=torch.long)
         mask = torch.zeros((len(examples), width), dtype=torch.long)

@@ -11,7 +11,7 @@ from dataclasses import fields
 from pathlib import Path
 
 from lmtutorial.data.imdb import IMDbUnavailable
-from lmtutorial.hf.config import CLI_FLAGS, _COMMAND_LINE, DiskFull, FinetuneConfig
+from lmtutorial.hf.config import CLI_FLAGS, _COMMAND_LINE, DiskFull, FinetuneConfig, NonFiniteLoss
 from lmtutorial.hf.finetune import _finetune
 from lmtutorial.hf.output import _disk_full_in_one_line
 from lmtutorial.provenance import write_json
@@ -57,7 +57,7 @@ def process_seconds() -> float:
     return time.time() - psutil.Process().create_time()
 
 
-EXPECTED_ERRORS = (ValueError, FileNotFoundError, FileExistsError, DiskFull, IMDbUnavailable)
+EXPECTED_ERRORS = (ValueError, FileNotFoundError, FileExistsError, DiskFull, NonFiniteLoss, IMDbUnavailable)
 
 
 PACKAGE = Path(__file__).resolve().parents[1]  # lmtutorial/, with its subpackages

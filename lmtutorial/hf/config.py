@@ -9,6 +9,7 @@ from pathlib import Path
 
 import torch
 
+from lmtutorial.core.checks import check_number
 from lmtutorial.hf.bert_data import TRUNCATIONS
 
 
@@ -27,7 +28,10 @@ ARTICLE_TRAINING_ARGUMENTS = dict(output_dir="./results", num_train_epochs=3, pe
 LOCK_NAME = "run.lock"  # held by the run working in an output folder
 
 
-RUN_FILES = ("results.json", "model", "loss_curve.png", "confusion_matrix.png")  # besides the checkpoint-N folders
+SETTINGS_FILE = "run_settings.json"  # the settings a run started with, written before its first checkpoint
+
+
+RUN_FILES = ("results.json", "model", "loss_curve.png", "confusion_matrix.png", SETTINGS_FILE)  # and checkpoint-N
 
 
 CHECKPOINT_ONLY = ("optimizer.pt", "scheduler.pt", "scaler.pt", "trainer_state.json")  # and rng_state*.pth
@@ -51,6 +55,10 @@ def cli(help: str, **argparse_options: object) -> dict:  # noqa: A002 - argparse
 
 class DiskFull(OSError):
     """A save ran out of disk space; the message names the folder."""
+
+
+class NonFiniteLoss(ValueError):
+    """The training loss (or the logits) became NaN or infinite: the run stops; the message says where."""
 
 
 class RunFolderBusy(FileExistsError):
@@ -140,23 +148,32 @@ def resolve_precision(precision: str, use_cpu: bool = False) -> str:
     return precision
 
 
+# The range of every numeric option (check_number's bounds). max_length: [CLS], one token and [SEP]; the seed: what
+# NumPy accepts; epochs: a number a step counter can hold.
+NUMBER_BOUNDS = {
+    "epochs": dict(above=0, maximum=1_000_000), "learning_rate": dict(above=0, maximum=1.0),
+    "warmup": dict(minimum=0, maximum=1), "weight_decay": dict(minimum=0, maximum=1e3),
+    "validation_fraction": dict(above=0, maximum=1), "max_tokens": dict(integer=True, minimum=3),
+    "max_length": dict(integer=True, minimum=3), "head": dict(integer=True, minimum=0),
+    "num_labels": dict(integer=True, minimum=2), "train_size": dict(integer=True, minimum=2),
+    "test_size": dict(integer=True, minimum=1), "eval_batch_size": dict(integer=True, minimum=1),
+    "num_workers": dict(integer=True, minimum=0, maximum=256), "seed": dict(integer=True, minimum=0, maximum=2**32 - 1),
+    "keep_checkpoints": dict(integer=True, minimum=1), "logging_steps": dict(integer=True, minimum=1),
+}
+
+
 def _check_config(config: FinetuneConfig) -> None:
     """One clear error for an option no run can use, naming it as the user typed it."""
     if config.truncation not in TRUNCATIONS:
         raise ValueError(f"{_option('truncation')}: expected one of {TRUNCATIONS}, got {config.truncation!r}")
-    if not config.epochs > 0:
-        raise ValueError(f"{_option('epochs')}: expected more than 0 epochs, got {config.epochs:g} (an untrained "
-                         "model's score is not a result)")
-    if not 0 < config.validation_fraction < 1:
+    # every number through one check: NaN, infinities, negatives and overflow are refused, the option named as typed
+    for name, bounds in NUMBER_BOUNDS.items():
+        value = getattr(config, name)
+        if value is not None:
+            check_number(_option(name), value, **bounds)
+    if not config.validation_fraction < 1:
         raise ValueError(f"{_option('validation_fraction')}: expected a share of train strictly between 0 and 1, got "
                          f"{config.validation_fraction:g}")
-    for name, least in (("num_labels", 2), ("train_size", 2), ("test_size", 1), ("max_length", 2),
-                        ("max_tokens", 2), ("eval_batch_size", 1), ("keep_checkpoints", 1)):
-        value = getattr(config, name)
-        if value is not None and value < least:
-            raise ValueError(f"{_option(name)}: expected at least {least}, got {value}")
-    if not config.learning_rate > 0:
-        raise ValueError(f"{_option('learning_rate')}: expected a rate above 0, got {config.learning_rate:g}")
     if config.resume and config.overwrite:
         raise ValueError(f"{_switch('resume')} and {_switch('overwrite')}: expected at most one of them, got both")
     folder = Path(config.output_dir)

@@ -33,7 +33,14 @@ from lmtutorial.costs import count_parameters
 from lmtutorial.data.imdb import balanced_subset, imdb_parquet_dir, arrow_column, load_imdb
 from lmtutorial.hf.bert_data import column, PadCollator, padding_fraction, TokenBudgetBatchSampler, tokenize_reviews
 from lmtutorial.hf.config import _check_config, DEFAULT_MODEL, FinetuneConfig, _option, resolve_precision
-from lmtutorial.hf.output import _disk_full_in_one_line, _finished_run, _prepare_output_dir, _refuse_to_mix, RunLock
+from lmtutorial.hf.output import (
+    _disk_full_in_one_line,
+    _finished_run,
+    _prepare_output_dir,
+    record_settings,
+    _refuse_to_mix,
+    RunLock,
+)
 from lmtutorial.hf.report import save_plots
 from lmtutorial.hf.trainer import (
     BucketTrainer,
@@ -200,6 +207,8 @@ def _run(config: FinetuneConfig, data, callbacks: list | None, started: float, i
     timer = EpochTimer()
     with args.main_process_first(desc="preparing the output folder"):
         resume = _prepare_output_dir(config, is_main)
+        if is_main and resume is None:
+            record_settings(config)
     callbacks = [RunRecord(resume), *(callbacks or [])]
     trainer = BucketTrainer(model=classifier, args=args, train_dataset=train_ids, eval_dataset=val_ids,
                             processing_class=tokenizer, data_collator=PadCollator(tokenizer.pad_token_id),

@@ -23,6 +23,7 @@ from lmtutorial.hf.config import (
     _option,
     RUN_FILES,
     RunFolderBusy,
+    SETTINGS_FILE,
     _switch,
 )
 
@@ -157,20 +158,47 @@ def _refuse_to_mix(config: FinetuneConfig) -> None:
                               f"{_switch('overwrite')} to start over")
 
 
-def _finished_run(config: FinetuneConfig) -> dict | None:
-    """The results of the run in ``output_dir`` if it already finished with these settings (``resume`` only)."""
-    path = Path(config.output_dir) / "results.json"
-    if not config.resume or not path.is_file():
-        return None
-    results = json.loads(path.read_text(encoding="utf-8"))
-    ours = {k: v for k, v in asdict(config).items() if k not in HOW_NOT_WHAT}
-    theirs = {k: v for k, v in results.get("config", {}).items() if k not in HOW_NOT_WHAT}
+def run_settings(config: FinetuneConfig) -> dict:
+    """The settings that shape a run's result (every option but those in ``HOW_NOT_WHAT`` and the run's folder,
+    which may be moved)."""
+    return {k: v for k, v in asdict(config).items() if k not in (*HOW_NOT_WHAT, "output_dir")}
+
+
+def _refuse_other_settings(config: FinetuneConfig, theirs: dict, state: str) -> None:
+    """One ``FileExistsError`` naming each setting of ``config`` that differs from the earlier run's ``theirs``."""
+    ours = run_settings(config)
     differ = sorted(k for k in ours if ours[k] != theirs.get(k))
     if differ:
-        raise FileExistsError(f"{_switch('resume')}: the run in {config.output_dir} has finished with other settings "
+        raise FileExistsError(f"{_switch('resume')}: the run in {config.output_dir} {state} with other settings "
                               f"({', '.join(f'{_option(k)} {theirs.get(k)!r}, not {ours[k]!r}' for k in differ)}); "
                               f"pass {_switch('overwrite')} or choose another {_option('output_dir')}")
-    return results
+
+
+def _finished_run(config: FinetuneConfig) -> dict | None:
+    """The results of the run in ``output_dir`` if it already finished with these settings (``resume`` only); a run
+    not finished but started with other settings is refused too (its settings file is compared)."""
+    folder = Path(config.output_dir)
+    if not config.resume:
+        return None
+    path = folder / "results.json"
+    if path.is_file():
+        results = json.loads(path.read_text(encoding="utf-8"))
+        _refuse_other_settings(config, {k: v for k, v in results.get("config", {}).items() if k not in HOW_NOT_WHAT},
+                               "has finished")
+        return results
+    settings = folder / SETTINGS_FILE
+    if settings.is_file() and _checkpoints(folder):
+        _refuse_other_settings(config, json.loads(settings.read_text(encoding="utf-8")), "was started")
+    return None
+
+
+def record_settings(config: FinetuneConfig) -> None:
+    """Write the run's settings into its folder before training starts (a resume compares against them)."""
+    from lmtutorial.provenance import write_json
+
+    Path(config.output_dir).mkdir(parents=True, exist_ok=True)
+    with _disk_full_in_one_line(config.output_dir):
+        write_json(Path(config.output_dir) / SETTINGS_FILE, run_settings(config))
 
 
 def _is_disk_full(error: BaseException | None) -> bool:

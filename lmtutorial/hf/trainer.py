@@ -19,7 +19,7 @@ from transformers import Trainer, TrainerCallback, TrainingArguments
 
 from lmtutorial.core.metrics import classification_scores
 from lmtutorial.hf.bert_data import column, REFERENCE_BATCH_SIZE, scaled_learning_rate, TokenBudgetBatchSampler
-from lmtutorial.hf.config import CHECKPOINT_ONLY, FinetuneConfig
+from lmtutorial.hf.config import CHECKPOINT_ONLY, FinetuneConfig, NonFiniteLoss
 from lmtutorial.provenance import write_atomically
 
 
@@ -88,6 +88,17 @@ class BucketTrainer(Trainer):
         self._eval_order = np.concatenate(batches)
         return self._loader(test_dataset, batches, training=False)
 
+    def training_step(self, model, inputs, *args, **kwargs) -> torch.Tensor:
+        """The Trainer's step, then a stop at the first NaN or infinite loss (before any checkpoint holds its
+        weights: the last good checkpoint stays the last one)."""
+        loss = super().training_step(model, inputs, *args, **kwargs)
+        if not torch.isfinite(loss).all():
+            rate = self.optimizer.param_groups[0]["lr"] if self.optimizer is not None else self.learning_rate
+            raise NonFiniteLoss(f"step {self.state.global_step + 1}: expected a finite training loss, got "
+                                f"{loss.item()} at learning rate {rate:g} (peak {self.learning_rate:g}); the run "
+                                "stops here (checkpoints of earlier epochs are kept): lower the learning rate")
+        return loss
+
     def train(self, *args, **kwargs):
         """The Trainer's ``train``, in TF32 if ``args.tf32`` asks for it (the process's switches restored after)."""
         with tf32_inside(self.args.tf32):
@@ -145,6 +156,9 @@ def compute_metrics_for(num_labels: int):
     """The ``compute_metrics`` hook: accuracy and F1 of the arg-max class."""
     def compute_metrics(prediction) -> dict[str, float]:
         logits = prediction.predictions[0] if isinstance(prediction.predictions, tuple) else prediction.predictions
+        if not np.isfinite(logits).all():
+            raise NonFiniteLoss(f"evaluation: expected finite logits, got {int((~np.isfinite(logits)).sum())} NaN or "
+                                "infinite values: the model diverged, and its accuracy would mean nothing")
         return classification_scores(prediction.label_ids, np.argmax(logits, axis=-1), num_labels)
     return compute_metrics
 

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 
+from lmtutorial.core.checks import check_number
 from lmtutorial.core.optim import Adam
 from lmtutorial.progress import tqdm
 
@@ -112,8 +113,7 @@ def train_skipgram(
     for name, value in (("window", window), ("negatives", negatives), ("epochs", epochs), ("batch_size", batch_size)):
         if not isinstance(value, int) or value < 1:
             raise ValueError(f"{name}: expected a positive integer, got {value!r}")
-    if lr <= 0:
-        raise ValueError(f"lr: expected a positive learning rate, got {lr}")
+    check_number("lr", lr, above=0)
     vocab_size = model.in_vectors.num_embeddings
     lengths = torch.tensor([len(s) for s in sequences], dtype=torch.long)
     if int(lengths.sum()) == 0:

@@ -12,6 +12,7 @@ import math
 
 import torch
 
+from lmtutorial.core.checks import check_number, check_token_ids
 from lmtutorial.data.batching import batchify
 from lmtutorial.core.losses import cross_entropy
 
@@ -44,6 +45,10 @@ def unigram_perplexity(train: torch.Tensor, held_out: torch.Tensor, vocab_size: 
     """Perplexity on ``held_out`` of word frequencies counted on ``train``, add-α smoothed."""
     if len(train) == 0 or len(held_out) == 0:
         raise ValueError("expected non-empty train and held_out streams")
+    check_number("vocab_size", vocab_size, integer=True, minimum=1)
+    check_number("alpha", alpha, above=0)
+    check_token_ids("train", train, vocab_size)
+    check_token_ids("held_out", held_out, vocab_size)
     counts = torch.bincount(train, minlength=vocab_size).double() + alpha
     log_p = counts.log() - counts.sum().log()
     return math.exp(-log_p[held_out].mean().item())

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import torch
 
+from lmtutorial.core.checks import check_number
 from lmtutorial.core.optim import Adam
 from lmtutorial.data.text import Vocabulary
 from lmtutorial.plots import plot_loss_curves
@@ -40,6 +41,7 @@ class History:
 def clip_grad_norm(parameters: Iterable[torch.Tensor], max_norm: float) -> float:
     """Scale all gradients together so their joint norm is at most ``max_norm``; return the norm before clipping
     (what ``torch.nn.utils.clip_grad_norm_`` does)."""
+    check_number("max_norm", max_norm, above=0)
     grads = [p.grad for p in parameters if p.grad is not None]
     if not grads:
         return 0.0
