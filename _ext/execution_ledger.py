@@ -5,6 +5,8 @@
 anyway (a cache miss) is written to the ledger here, and ``tests/test_executions.py`` fails on any page executed
 twice in one run. myst-nb records, per page, when the outputs it used were made (``exec_data["mtime"]``: the cache
 record's creation time, or the time of its own execution); a time after this build started is an execution by it.
+Such an execution is also marked as made with today's package (``tools/execution_cache.py``'s fingerprint), so that
+``make test`` after an unchanged ``make book`` checks the cached outputs instead of executing the page again.
 """
 
 from __future__ import annotations
@@ -41,7 +43,21 @@ def _record(app: Sphinx, env: BuildEnvironment) -> list[str]:
                  "seconds": None if runtime is None else round(runtime, 1), "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
         with ledger.open("a", encoding="utf-8") as out:
             out.write(json.dumps(entry, allow_nan=False) + "\n")
+        _tools(app).remember_build_execution(Path(app.srcdir) / f"{docname}.md")
     return []
+
+
+def _tools(app: Sphinx):  # noqa: ANN202 - the module tools/execution_cache.py, loaded from the book's root
+    import importlib.util
+    import sys
+
+    if "execution_cache" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("execution_cache", Path(app.srcdir) / "tools" /
+                                                      "execution_cache.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["execution_cache"] = module
+        spec.loader.exec_module(module)
+    return sys.modules["execution_cache"]
 
 
 def setup(app: Sphinx) -> dict:

@@ -4,12 +4,14 @@
 pages' code cells (``tests/test_book_colab.py`` checks it), so what nbval executes is what Jupyter Book would execute.
 The hooks in ``conftest.py`` use this module to:
 
-- record, while nbval runs a notebook, the outputs of every cell the way ``nbclient`` (Jupyter Book's executor) records
-  them (``Recorder``: streams, displays, display updates, ``clear_output``), and, when every cell passed, store the page's
-  notebook with those outputs in Jupyter Book's execution cache (``_build/.jupyter_cache``), under the key Jupyter Book
-  computes from the page; the build that follows then executes nothing;
+- record, while nbval runs a notebook, the outputs of every cell the way ``nbclient`` (Jupyter Book's executor)
+  records them (``Recorder``: streams, displays, display updates, ``clear_output``; the kernel keeps history, so a
+  trailing ``;`` hides a value as in Jupyter), and, when every cell passed, store the page's notebook with those
+  outputs in Jupyter Book's execution cache (``_build/.jupyter_cache``), under the key Jupyter Book computes from the
+  page; the build that follows then executes nothing;
 - check a notebook whose page is already in the cache (an unchanged ``make book`` executed it) from the cached
-  outputs, cell by cell, instead of executing it again (``cached_cell_failure``).
+  outputs, cell by cell, instead of executing it again (``cached_cell_failure``), but only if that execution ran with
+  today's ``lmtutorial`` and libraries (``fingerprint``): Jupyter Book's key covers the page's code alone.
 
 Each execution is written to a ledger (``_build/executions.jsonl``: nbval's by the hooks, the build's by
 ``_ext/execution_ledger.py``); ``execution_problems`` turns the ledger and the cache into the list of pages that ran
@@ -29,7 +31,9 @@ from nbformat import NotebookNode
 
 REPO = Path(__file__).resolve().parents[1]
 CACHE = REPO / "_build" / ".jupyter_cache"  # Jupyter Book 1's execution cache (execute_notebooks: cache)
+FINGERPRINTS = CACHE / "lmtutorial-fingerprints.json"  # cache key -> the package and libraries it ran with
 LEDGER = REPO / "_build" / "executions.jsonl"
+LIBRARIES = ("torch", "transformers", "datasets", "tokenizers", "accelerate", "numpy", "matplotlib")
 SKIP_TAGS = {"skip-execution", "nbval-skip"}  # a cell the build and nbval both leave unexecuted carries both
 
 
@@ -73,12 +77,57 @@ def cache():  # noqa: ANN201 - jupyter_cache.cache.main.JupyterCacheBase, import
     return get_cache(str(CACHE))
 
 
+def fingerprint() -> str:
+    """A hash of what a page runs besides its own code: the package's files and the libraries' versions.
+
+    Jupyter Book's cache is keyed by a page's code alone; a cached execution counts as a test of the page only while
+    this is unchanged (after an edit to ``lmtutorial/``, nbval executes the pages again).
+    """
+    import hashlib
+    from importlib.metadata import version
+
+    digest = hashlib.sha256()
+    for path in sorted((REPO / "lmtutorial").rglob("*")):
+        if path.suffix in (".py", ".json") and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(REPO).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    digest.update(" ".join(f"{name}=={version(name)}" for name in LIBRARIES).encode())
+    return digest.hexdigest()[:16]
+
+
+def remember_fingerprint(hashkey: str) -> None:
+    """Record that the cached execution ``hashkey`` ran with today's package and libraries (under a lock: two
+    pytest-xdist workers store notebooks at the same time)."""
+    import fcntl
+    import os
+
+    value = fingerprint()
+    FINGERPRINTS.parent.mkdir(parents=True, exist_ok=True)
+    with open(FINGERPRINTS.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        known = json.loads(FINGERPRINTS.read_text(encoding="utf-8")) if FINGERPRINTS.exists() else {}
+        known[hashkey] = value
+        temporary = FINGERPRINTS.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(known, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        os.replace(temporary, FINGERPRINTS)
+
+
+def remember_build_execution(page: Path) -> None:
+    """After the book build executed ``page`` itself: its newest cache record ran with today's package."""
+    records = [record for record in cache().list_cache_records() if Path(record.uri) == page.resolve()]
+    if records:
+        remember_fingerprint(max(records, key=lambda record: record.created).hashkey)
+
+
 def cached_notebook(page_nb: NotebookNode) -> NotebookNode | None:
-    """The executed notebook the cache holds for this page's code, or ``None``."""
+    """The executed notebook the cache holds for this page's code, if it ran with today's package and libraries
+    (``fingerprint``), else ``None``."""
     store = cache()
     try:
         record = store.match_cache_notebook(page_nb)
     except KeyError:
+        return None
+    known = json.loads(FINGERPRINTS.read_text(encoding="utf-8")) if FINGERPRINTS.exists() else {}
+    if known.get(record.hashkey) != fingerprint():
         return None
     return store.get_cache_bundle(record.pk).nb
 
@@ -92,6 +141,7 @@ def store(page: Path, executed: NotebookNode, seconds: float) -> str:
     record = cache().cache_notebook_bundle(
         CacheBundleIn(executed, str(page), data={"execution_seconds": seconds, "executed_by": "nbval"}),
         check_validity=False, overwrite=True)
+    remember_fingerprint(record.hashkey)
     log_execution(page, "nbval", seconds)
     return record.hashkey
 

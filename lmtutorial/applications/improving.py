@@ -36,8 +36,8 @@ class Budget:
 SIZES = {
     "ci": dict(length=64, vocab=4000, unlabelled=1500, labelled=400, few=64, transfer=400, test=200, seeds=(0,),
                teacher_epochs=1, pretrain=Budget(120, 32, 3e-3), pretrain_checkpoints=(0, 120),
-               finetune=Budget(100, 32, 5e-4), adapt=Budget(12, 16, 5e-5), few_finetune=Budget(12, 16, 1e-4),
-               student=Budget(100, 32, 3e-3), multitask=Budget(100, 32, 5e-4)),
+               finetune=Budget(50, 32, 5e-4), adapt=Budget(12, 16, 5e-5), few_finetune=Budget(12, 16, 1e-4),
+               student=Budget(50, 32, 3e-3), multitask=Budget(50, 32, 5e-4)),
     "full": dict(length=64, vocab=8000, unlabelled=15000, labelled=1000, few=64, transfer=4000, test=1000,
                  seeds=(0, 1), teacher_epochs=2, pretrain=Budget(2400, 32, 3e-3),
                  pretrain_checkpoints=(0, 600, 1200, 2400), finetune=Budget(200, 32, 5e-4),
