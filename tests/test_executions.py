@@ -52,3 +52,27 @@ def test_the_check_fails_on_a_page_run_twice_or_never(ledger, cached, fresh, com
         assert problems == []
     else:
         assert len(problems) == 1 and problems[0].startswith(complaint), problems
+
+
+def test_the_fingerprint_changes_with_the_package(tmp_path, monkeypatch):
+    """A cached execution stops counting as a test of its page once ``lmtutorial`` changes."""
+    (tmp_path / "lmtutorial").mkdir()
+    module = tmp_path / "lmtutorial" / "module.py"
+    module.write_text("x = 1\n")
+    monkeypatch.setattr(cache, "REPO", tmp_path)
+    before = cache.fingerprint()
+    assert cache.fingerprint() == before
+    module.write_text("x = 2\n")
+    assert cache.fingerprint() != before
+
+
+def test_a_cached_cell_fails_on_an_error_it_was_not_tagged_to_raise():
+    from nbformat.v4 import new_code_cell, new_output
+
+    error = new_output("error", ename="ValueError", evalue="bad", traceback=["ValueError: bad"])
+    ran = new_code_cell("1 / 0", execution_count=3, outputs=[error])
+    assert cache.cached_cell_failure(ran) == "ValueError: bad"
+    ran.metadata["tags"] = ["raises-exception"]
+    assert cache.cached_cell_failure(ran) is None
+    assert cache.cached_cell_failure(new_code_cell("x = 1", execution_count=None)) is not None  # never ran
+    assert cache.cached_cell_failure(new_code_cell("x = 1", execution_count=4)) is None

@@ -118,7 +118,30 @@ def load_classifier(name: str | os.PathLike, num_labels: int):
         raise FileNotFoundError(f"model: expected a local folder or a model the Hugging Face Hub can serve, got "
                                 f"{name!r} ({type(error).__name__}: {error}). Pass the folder of a downloaded "
                                 f"checkpoint, or connect to the Hub.") from error
+    if tokenizer.pad_token_id is None:
+        raise ValueError(f"model: expected an encoder with a classification head and a padding token (BERT-like), "
+                         f"got {type(model).__name__} whose tokenizer has no pad token")
     return tokenizer, model
+
+
+def check_outputs(config: FinetuneConfig) -> None:
+    """One clear error, before anything is loaded, for an output folder or results file that cannot be written."""
+    folder = Path(config.output_dir)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ValueError(f"{_option('output_dir')}: expected a folder this process can create, got {folder} "
+                         f"({error.strerror or type(error).__name__})") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ValueError(f"{_option('output_dir')}: expected a folder this process can write to, got {folder} "
+                         "(read-only)")
+    if config.results_path is not None:
+        results = Path(config.results_path)
+        if results.is_dir():
+            raise ValueError(f"{_option('results_path')}: expected a file to write, got the folder {results}")
+        parent = results.parent
+        if parent.exists() and (not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK)):
+            raise ValueError(f"{_option('results_path')}: expected a file in a writable folder, got {results}")
 
 
 def finetune(model: str | os.PathLike = DEFAULT_MODEL,
@@ -145,6 +168,8 @@ def _finetune(model, data, output_dir, callbacks: list | None, options: dict) ->
                             output_dir=str(output_dir), **options)
     _check_config(config)
     is_main = int(os.environ.get("RANK", "0")) == 0
+    if is_main:
+        check_outputs(config)
     lock = RunLock(config.output_dir).acquire() if is_main else None
     try:
         if is_main:
@@ -175,6 +200,10 @@ def _run(config: FinetuneConfig, data, callbacks: list | None, started: float, i
 
     set_seed(config.seed)  # before the classifier head is created: a checkpoint without one gets a new, random one
     tokenizer, classifier = load_classifier(config.model, config.num_labels)
+    positions = getattr(classifier.config, "max_position_embeddings", None)
+    if positions is not None and config.max_length > positions:
+        raise ValueError(f"{_option('max_length')}: expected at most {positions} (the model's "
+                         f"max_position_embeddings), got {config.max_length}")
     loaded = time.perf_counter()
 
     train, test = splits["train"], splits["test"]
@@ -195,6 +224,10 @@ def _run(config: FinetuneConfig, data, callbacks: list | None, started: float, i
                          + (f" ({_option('train_size')} {config.train_size})" if config.train_size else ""))
     encode = dict(tokenizer=tokenizer, max_length=config.max_length, truncation=config.truncation, head=config.head)
     train_ids = tokenize_reviews(parts["train"], **encode)
+    words = arrow_column(train_ids, "length").to_numpy() > 2  # more than [CLS] and [SEP]
+    if not words.any():
+        raise ValueError(f"data['train']: expected reviews with text, got {len(words)} training reviews that give "
+                         "no token but [CLS] and [SEP]: a model cannot learn from empty reviews")
     val_ids = tokenize_reviews(parts["test"], **encode)
     test_ids = tokenize_reviews(test, **encode)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # silence the fork warning of dataloader workers
