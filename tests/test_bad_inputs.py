@@ -176,6 +176,8 @@ ROWS = [
      "pad_token_id: expected the tokenizer's padding id, got None"),
     ("batches of size 0", lambda: fixed(10, 0), ValueError, "batch_size: expected an integer >= 1, got 0"),
     ("batches of -1 examples", lambda: fixed(-1, 4), ValueError, "n: expected an integer >= 0, got -1"),
+    ("tokenize a missing review", lambda: tokenize_none(), ValueError,
+     "data: expected a review (text) in every row, got 1 rows without one (None)"),
     ("padding of a batch outside lengths", lambda: padding([3, 4], [[0, 5]]), ValueError,
      "batches: expected indices of lengths in [0, 1], got [5]"),
 ]
@@ -239,6 +241,21 @@ def fixed(n, batch_size):
     from lmtutorial.hf.bert_data import fixed_size_batches
 
     return fixed_size_batches(n, batch_size)
+
+
+def tokenize_none():
+    import datasets
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    from lmtutorial.hf.bert_data import tokenize_reviews
+
+    words = Tokenizer(models.WordLevel({"[UNK]": 0, "[CLS]": 1, "[SEP]": 2, "good": 3}, unk_token="[UNK]"))
+    words.pre_tokenizer = pre_tokenizers.Whitespace()
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=words, unk_token="[UNK]", cls_token="[CLS]",
+                                        sep_token="[SEP]")
+    reviews = datasets.Dataset.from_dict({"text": ["good", None], "label": [1, 0]})
+    return tokenize_reviews(reviews, tokenizer, max_length=8, truncation="head")
 
 
 def padding(lengths, batches):

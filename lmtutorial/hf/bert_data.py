@@ -86,6 +86,12 @@ def tokenize_reviews(
     if body < 1:
         raise ValueError(f"max_length: expected at least 3 (room for [CLS], one token, [SEP]), got {max_length}")
     cls_id, sep_id = tokenizer.cls_token_id, tokenizer.sep_token_id
+    if cls_id is None or sep_id is None:
+        raise ValueError(f"tokenizer: expected a BERT-style tokenizer with [CLS] and [SEP] tokens, got "
+                         f"{type(tokenizer).__name__} without them")
+    missing = arrow_column(data, "text").null_count
+    if missing:
+        raise ValueError(f"data: expected a review (text) in every row, got {missing} rows without one (None)")
 
     def encode(batch: dict) -> dict:
         texts = [clean_review(t) for t in batch["text"]] if clean else batch["text"]
