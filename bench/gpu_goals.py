@@ -82,7 +82,7 @@ def main(argv: list[str]) -> dict:
         raise SystemExit(__doc__)
     summary = {"goals": GOALS, "runs": {Path(name).name: judge(Path(name)) for name in argv[1:]}}
     Path(argv[0]).write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n", encoding="utf-8")
-    print(json.dumps(summary, indent=2))
+    print(json.dumps(summary, indent=2, allow_nan=False))
     return summary
 
 

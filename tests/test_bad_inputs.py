@@ -178,6 +178,26 @@ ROWS = [
     ("batches of -1 examples", lambda: fixed(-1, 4), ValueError, "n: expected an integer >= 0, got -1"),
     ("tokenize a missing review", lambda: tokenize_none(), ValueError,
      "data: expected a review (text) in every row, got 1 rows without one (None)"),
+    ("sampling temperature nan", lambda: sample_token(NAN), ValueError,
+     "temperature: expected a number >= 0 (finite), got nan"),
+    ("sampling temperature -1", lambda: sample_token(-1.0), ValueError, "temperature: expected a number >= 0, got -1"),
+    ("train 1.5 epochs", lambda: train_for(1.5), TypeError, "epochs: expected an integer >= 1, got 1.5 (float)"),
+    ("train at lr inf", lambda: train_for(1, lr=INF), ValueError, "lr: expected a number > 0 (finite), got inf"),
+    ("beam width 0", lambda: beam(0), ValueError, "beam_width: expected an integer >= 1, got 0"),
+    ("beam alpha nan", lambda: beam(2, alpha=NAN), ValueError, "alpha: expected a number >= 0 (finite), got nan"),
+    ("distillation temperature nan", lambda: distil(temperature=NAN), ValueError,
+     "temperature: expected a number > 0 (finite), got nan"),
+    ("distillation alpha 2", lambda: distil(alpha=2.0), ValueError, "alpha: expected a number >= 0 and <= 1, got 2"),
+    ("subsample threshold nan", lambda: keep(NAN), ValueError, "subsample: expected a number > 0 (finite), got nan"),
+    ("masking rate nan", lambda: mask(NAN), ValueError, "rate: expected a number > 0 (finite), got nan"),
+    ("masking share inf", lambda: mask(0.15, mask_share=INF), ValueError, "mask_share: expected a number >= 0 and "
+     "<= 1 (finite), got inf"),
+    ("multi-task weight nan", lambda: two_tasks(NAN), ValueError, "sentiment_weight: expected a number >= 0 "
+     "(finite), got nan"),
+    ("null windows per answer nan", lambda: balance(NAN), ValueError, "null_per_answer: expected a number >= 0 "
+     "(finite), got nan"),
+    ("scaled learning rate inf", lambda: scaled(INF), ValueError, "learning_rate: expected a number > 0 (finite), "
+     "got inf"),
     ("padding of a batch outside lengths", lambda: padding([3, 4], [[0, 5]]), ValueError,
      "batches: expected indices of lengths in [0, 1], got [5]"),
 ]
@@ -256,6 +276,65 @@ def tokenize_none():
                                         sep_token="[SEP]")
     reviews = datasets.Dataset.from_dict({"text": ["good", None], "label": [1, 0]})
     return tokenize_reviews(reviews, tokenizer, max_length=8, truncation="head")
+
+
+def sample_token(temperature):
+    from lmtutorial.training.sampling import next_token
+
+    return next_token(torch.zeros(1, 4), temperature)
+
+
+def train_for(epochs, lr=1e-3):
+    from lmtutorial.training.loop import train
+
+    model = torch.nn.Linear(2, 1)
+    return train(model, [torch.zeros(1, 2)], lambda m, batch: m(batch).sum(), epochs=epochs, lr=lr, progress=False)
+
+
+def beam(width, alpha=0.0):
+    from lmtutorial.training.beam import beam_search
+
+    return beam_search(lambda tokens, state: (torch.zeros(len(tokens), 3), state), None, lambda state, rows: state,
+                       start_token=0, eos_id=1, beam_width=width, max_len=3, alpha=alpha)
+
+
+def distil(**options):
+    from lmtutorial.methods.distillation import distillation_loss
+
+    return distillation_loss(torch.zeros(2, 2), torch.zeros(2, 2), torch.tensor([0, 1]), **options)
+
+
+def keep(threshold):
+    from lmtutorial.models.skipgram import keep_probability
+
+    return keep_probability(torch.tensor([3, 1]), threshold)
+
+
+def mask(rate, **options):
+    from lmtutorial.methods.masked_lm import Masker, mask_tokens
+
+    return mask_tokens(torch.tensor([[2, 5, 6, 3]]), Masker(mask_id=4, vocab_size=8, special_ids=(0, 2, 3)), rate,
+                       **options)
+
+
+def two_tasks(weight):
+    from lmtutorial.methods.multitask import multitask_loss
+
+    return multitask_loss(torch.zeros(2, 2), torch.zeros(2), torch.tensor([0, 1]), torch.zeros(2),
+                          sentiment_weight=weight)
+
+
+def balance(null_per_answer):
+    from lmtutorial.data.qa import balance_windows
+
+    return balance_windows({"start_positions": [1, 0], "end_positions": [1, 0], "input_ids": [[1], [2]]},
+                           null_per_answer)
+
+
+def scaled(rate):
+    from lmtutorial.hf.bert_data import scaled_learning_rate
+
+    return scaled_learning_rate(rate, 32.0)
 
 
 def padding(lengths, batches):

@@ -107,7 +107,7 @@ def remember_fingerprint(hashkey: str) -> None:
         known = json.loads(FINGERPRINTS.read_text(encoding="utf-8")) if FINGERPRINTS.exists() else {}
         known[hashkey] = value
         temporary = FINGERPRINTS.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(known, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        temporary.write_text(json.dumps(known, indent=1, sort_keys=True, allow_nan=False) + "\n", encoding="utf-8")
         os.replace(temporary, FINGERPRINTS)
 
 
@@ -161,7 +161,8 @@ def new_run() -> None:
     """Start the ledger of a test run (``make test``): its first line says whether the cache was empty."""
     empty = not (CACHE / "global.db").exists() or not cache().list_cache_records()
     LEDGER.parent.mkdir(parents=True, exist_ok=True)
-    LEDGER.write_text(json.dumps({"run": time.strftime("%Y-%m-%dT%H:%M:%S"), "cache_was_empty": empty}) + "\n",
+    LEDGER.write_text(json.dumps({"run": time.strftime("%Y-%m-%dT%H:%M:%S"), "cache_was_empty": empty},
+                                 allow_nan=False) + "\n",
                       encoding="utf-8")
 
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from lmtutorial.core.checks import check_number
 from lmtutorial.data.extract import find_score_spans
 from lmtutorial.data.text import clean_review
 
@@ -145,8 +146,7 @@ def balance_windows(features: dict, null_per_answer: float = 1.0, seed: int = 0)
 
     Most windows of most reviews hold no score; trained on all of them, a model learns mostly to say "no answer".
     """
-    if null_per_answer < 0:
-        raise ValueError(f"null_per_answer: expected a number >= 0, got {null_per_answer}")
+    check_number("null_per_answer", null_per_answer, minimum=0)
     starts = np.asarray(features["start_positions"])
     answers, nulls = np.flatnonzero(starts > 0), np.flatnonzero(starts == 0)
     count = min(len(nulls), round(null_per_answer * len(answers)))

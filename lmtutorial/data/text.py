@@ -63,7 +63,7 @@ class Vocabulary:
     @property
     def fingerprint(self) -> str:
         """A short hash of the token list: two vocabularies share it only if every id means the same token."""
-        return hashlib.sha256(json.dumps(self.itos, ensure_ascii=False).encode("utf-8")).hexdigest()[:16]
+        return hashlib.sha256(json.dumps(self.itos, ensure_ascii=False, allow_nan=False).encode("utf-8")).hexdigest()[:16]
 
     pad_id = property(lambda self: self.stoi[PAD], doc="The id of the padding token.")
     unk_id = property(lambda self: self.stoi[UNK], doc="The id of the unknown-word token.")
@@ -99,7 +99,7 @@ class Vocabulary:
         return " ".join(tokens)
 
     def save(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(self.itos, ensure_ascii=False), encoding="utf-8")
+        Path(path).write_text(json.dumps(self.itos, ensure_ascii=False, allow_nan=False), encoding="utf-8")
 
     @classmethod
     def load(cls, path: str | Path) -> "Vocabulary":

@@ -43,9 +43,9 @@ def scaled_learning_rate(learning_rate: float, samples_per_step: float,
     same. (The square-root rule that Malladi et al. (2022) derive for Adam in the noise-dominated regime was measured
     too: on 486 IMDb reviews it recovered about half of the accuracy lost; see ``bench/recipe_comparison.py``.)
     """
-    if not samples_per_step > 0 or not reference_batch_size > 0:
-        raise ValueError(f"samples_per_step and reference_batch_size: expected positive numbers, got "
-                         f"{samples_per_step} and {reference_batch_size}")
+    check_number("learning_rate", learning_rate, above=0)
+    check_number("samples_per_step", samples_per_step, above=0)
+    check_number("reference_batch_size", reference_batch_size, above=0)
     return learning_rate * samples_per_step / reference_batch_size
 
 

@@ -59,7 +59,7 @@ class RunLock:
         file.seek(0)
         file.truncate()
         json.dump({"pid": os.getpid(), "host": socket.gethostname(), "started": time.strftime("%Y-%m-%d %H:%M:%S")},
-                  file)
+                  file, allow_nan=False)
         file.flush()
         self._file = file
         return self

@@ -13,6 +13,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from lmtutorial.core.checks import check_number
+
 KINDS = ("kl", "mse")
 
 
@@ -26,10 +28,8 @@ def distillation_loss(
                          f"{tuple(student_logits.shape)} and {tuple(teacher_logits.shape)}")
     if kind not in KINDS:
         raise ValueError(f"kind: expected one of {KINDS}, got {kind!r}")
-    if temperature <= 0:
-        raise ValueError(f"temperature: expected T > 0, got {temperature}")
-    if not 0 <= alpha <= 1:
-        raise ValueError(f"alpha: expected a weight in [0, 1], got {alpha}")
+    check_number("temperature", temperature, above=0)
+    check_number("alpha", alpha, minimum=0, maximum=1)
     teacher_logits = teacher_logits.detach()
     if kind == "kl":
         soft = F.kl_div(F.log_softmax(student_logits / temperature, dim=-1),

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import torch
 
+from lmtutorial.core.checks import check_number
+
 IGNORE = -100
 
 
@@ -41,9 +43,11 @@ def mask_tokens(
     mask_share: float = 0.8, random_share: float = 0.1, generator: torch.Generator | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Corrupt ``input_ids`` (batch, length) for masked-LM training; returns ``(corrupted_ids, labels)``."""
-    if not 0 < rate < 1:
+    if not 0 < check_number("rate", rate, above=0) < 1:
         raise ValueError(f"rate: expected a masking rate in (0, 1), got {rate}")
-    if mask_share < 0 or random_share < 0 or mask_share + random_share > 1:
+    check_number("mask_share", mask_share, minimum=0, maximum=1)
+    check_number("random_share", random_share, minimum=0, maximum=1)
+    if mask_share + random_share > 1:
         raise ValueError(f"mask_share, random_share: expected shares ≥ 0 summing to ≤ 1, got {mask_share} and "
                          f"{random_share}")
     special = torch.isin(input_ids, torch.tensor(masker.special_ids, dtype=input_ids.dtype))

@@ -14,6 +14,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from lmtutorial.core.checks import check_number
+
 RATING_RANGE = (1, 10)  # IMDb's stars; the labelled reviews have 1–4 (negative) and 7–10 (positive)
 
 
@@ -56,7 +58,9 @@ def multitask_loss(
     sentiment_weight: float = 1.0, rating_weight: float = 1.0,
 ) -> torch.Tensor:
     """``sentiment_weight · CE + rating_weight · MSE``; a weight of 0 trains the other task alone."""
-    if sentiment_weight < 0 or rating_weight < 0 or sentiment_weight + rating_weight == 0:
+    check_number("sentiment_weight", sentiment_weight, minimum=0)
+    check_number("rating_weight", rating_weight, minimum=0)
+    if sentiment_weight + rating_weight == 0:
         raise ValueError(f"sentiment_weight, rating_weight: expected weights ≥ 0, not both 0, got "
                          f"{sentiment_weight} and {rating_weight}")
     return (sentiment_weight * F.cross_entropy(logits, labels)

@@ -40,8 +40,7 @@ def noise_distribution(counts: torch.Tensor, power: float = 0.75) -> torch.Tenso
 
 def keep_probability(counts: torch.Tensor, threshold: float) -> torch.Tensor:
     """min(1, √(t / f(w))) with f(w) = count(w) / Σ_v count(v): how often subsampling keeps an occurrence of w."""
-    if threshold <= 0:
-        raise ValueError(f"subsample: expected a positive threshold such as 1e-3, got {threshold}")
+    check_number("subsample", threshold, above=0)  # such as 1e-3
     frequency = counts.double() / counts.sum()
     return torch.where(counts > 0, (threshold / frequency.clamp_min(1e-300)).sqrt().clamp(max=1.0), 0.0)
 

@@ -27,6 +27,8 @@ from typing import Any
 
 import torch
 
+from lmtutorial.core.checks import check_number
+
 Step = Callable[[torch.Tensor, Any], tuple[torch.Tensor, Any]]
 Reorder = Callable[[Any, torch.Tensor], Any]
 
@@ -68,12 +70,9 @@ def beam_search(step: Step, state: Any, reorder: Reorder, *, start_token: int, e
     as outputs without ``<eos>``.
     See the module docstring for ``step`` and ``reorder``.
     """
-    if beam_width < 1:
-        raise ValueError(f"beam_width: expected 1 or more prefixes to keep, got {beam_width}")
-    if max_len < 1:
-        raise ValueError(f"max_len: expected 1 or more tokens to generate, got {max_len}")
-    if alpha < 0:
-        raise ValueError(f"alpha: expected a length-normalisation exponent >= 0, got {alpha}")
+    check_number("beam_width", beam_width, integer=True, minimum=1)
+    check_number("max_len", max_len, integer=True, minimum=1)
+    check_number("alpha", alpha, minimum=0)  # the length-normalisation exponent
     tokens = torch.tensor([start_token])
     prefixes: list[list[int]] = [[]]
     log_probs = torch.zeros(1, dtype=torch.float64)

@@ -90,8 +90,8 @@ def train(
     replacing the previous file only once the new one is complete. With ``vocab``, the model records its
     fingerprint (``model.vocab_fingerprint``), which later checks compare against.
     """
-    if epochs < 1:
-        raise ValueError(f"epochs: expected at least 1, got {epochs}")
+    check_number("epochs", epochs, integer=True, minimum=1)
+    check_number("lr", lr, above=0)
     if vocab is not None:
         check_model_vocabulary(model, vocab)
         model.vocab_fingerprint = vocab.fingerprint

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import torch
 
+from lmtutorial.core.checks import check_number
 from lmtutorial.data.text import Vocabulary
 from lmtutorial.training.beam import beam_search, Hypothesis
 from lmtutorial.training.loop import check_model_vocabulary
@@ -49,8 +50,7 @@ def next_token(
     """One token id per row of ``logits`` (batch, vocab): the argmax when ``temperature == 0``, else a sample
     from the softmax of ``logits / temperature`` restricted to the top ``top_k`` words and the ``top_p``
     nucleus (``None``: no restriction)."""
-    if temperature < 0:
-        raise ValueError(f"temperature: expected a value >= 0 (0 = greedy), got {temperature}")
+    check_number("temperature", temperature, minimum=0)  # 0: greedy
     scaled = logits if temperature == 0 else logits / temperature
     if top_k is not None:
         scaled = top_k_filter(scaled, top_k)
