@@ -63,7 +63,8 @@ class Vocabulary:
     @property
     def fingerprint(self) -> str:
         """A short hash of the token list: two vocabularies share it only if every id means the same token."""
-        return hashlib.sha256(json.dumps(self.itos, ensure_ascii=False, allow_nan=False).encode("utf-8")).hexdigest()[:16]
+        tokens = json.dumps(self.itos, ensure_ascii=False, allow_nan=False)
+        return hashlib.sha256(tokens.encode("utf-8")).hexdigest()[:16]
 
     pad_id = property(lambda self: self.stoi[PAD], doc="The id of the padding token.")
     unk_id = property(lambda self: self.stoi[UNK], doc="The id of the unknown-word token.")
