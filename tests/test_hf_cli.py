@@ -166,3 +166,20 @@ def test_empty_reviews_are_refused(tiny, toy, tmp_path):
     with pytest.raises(ValueError, match=r"data\['train'\]: expected reviews with text, got \d+ training reviews "
                                          "that give no token"):
         finetune(tiny, empty, tmp_path, **FAST)
+
+
+def test_a_folder_that_cannot_be_written_is_refused_before_training(tiny, parquet_folder, tmp_path, capsys,
+                                                                   monkeypatch):
+    import pathlib
+
+    real = pathlib.Path.write_bytes
+
+    def read_only(self, data):
+        if self.name.startswith(".write-test."):
+            raise OSError(30, "Read-only file system")
+        return real(self, data)
+
+    monkeypatch.setattr(pathlib.Path, "write_bytes", read_only)
+    line = run_line(capsys, "--model", str(tiny), "--data", str(parquet_folder), "--output-dir", str(tmp_path / "run"),
+                    "--no-plots")
+    assert "--output-dir: expected a folder this process can write to, got" in line and "Read-only" in line, line

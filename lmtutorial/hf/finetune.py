@@ -132,9 +132,13 @@ def check_outputs(config: FinetuneConfig) -> None:
     except OSError as error:
         raise ValueError(f"{_option('output_dir')}: expected a folder this process can create, got {folder} "
                          f"({error.strerror or type(error).__name__})") from None
-    if not os.access(folder, os.W_OK | os.X_OK):
+    probe = folder / f".write-test.{os.getpid()}"
+    try:  # a real write: permissions, a read-only file system, a full disk (os.access misses the last two)
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
         raise ValueError(f"{_option('output_dir')}: expected a folder this process can write to, got {folder} "
-                         "(read-only)")
+                         f"({error.strerror or type(error).__name__})") from None
     if config.results_path is not None:
         results = Path(config.results_path)
         if results.is_dir():
