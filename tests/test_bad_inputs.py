@@ -189,7 +189,7 @@ ROWS = [
      "temperature: expected a number > 0 (finite), got nan"),
     ("distillation alpha 2", lambda: distil(alpha=2.0), ValueError, "alpha: expected a number >= 0 and <= 1, got 2"),
     ("subsample threshold nan", lambda: keep(NAN), ValueError, "subsample: expected a number > 0 (finite), got nan"),
-    ("masking rate nan", lambda: mask(NAN), ValueError, "rate: expected a number > 0 (finite), got nan"),
+    ("masking rate nan", lambda: mask(NAN), ValueError, "rate: expected a number (finite), got nan"),
     ("masking share inf", lambda: mask(0.15, mask_share=INF), ValueError, "mask_share: expected a number >= 0 and "
      "<= 1 (finite), got inf"),
     ("multi-task weight nan", lambda: two_tasks(NAN), ValueError, "sentiment_weight: expected a number >= 0 "

@@ -164,5 +164,5 @@ def test_scaled_learning_rate_is_the_linear_rule():
     assert scaled_learning_rate(5e-5, REFERENCE_BATCH_SIZE) == pytest.approx(5e-5)
     assert scaled_learning_rate(5e-5, 4 * REFERENCE_BATCH_SIZE) == pytest.approx(2e-4)
     assert scaled_learning_rate(1e-4, 8, reference_batch_size=32) == pytest.approx(2.5e-5)
-    with pytest.raises(ValueError, match="expected positive numbers, got 0 and 16"):
+    with pytest.raises(ValueError, match="samples_per_step: expected a number > 0, got 0"):
         scaled_learning_rate(5e-5, 0)

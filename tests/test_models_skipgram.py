@@ -56,7 +56,7 @@ def test_keep_probability_is_sqrt_t_over_f_capped_at_one():
     keep = keep_probability(counts, threshold=1e-3)
     torch.testing.assert_close(keep, torch.tensor([0.0, math.sqrt(0.1), math.sqrt(1e-3 / 0.99)], dtype=torch.float64))
     assert keep_probability(counts, threshold=1.0)[1:].tolist() == [1.0, 1.0]
-    with pytest.raises(ValueError, match="subsample: expected a positive threshold"):
+    with pytest.raises(ValueError, match="subsample: expected a number > 0"):
         keep_probability(counts, threshold=0.0)
 
 
@@ -112,7 +112,7 @@ def test_same_seed_same_run():
     ([[0, 1]], {"window": 0}, "window: expected a positive integer, got 0"),
     ([[0, 1]], {"negatives": 2.5}, "negatives: expected a positive integer, got 2.5"),
     ([[0, 1]], {"lr": 0.0}, "lr: expected a number > 0, got 0"),
-    ([[0, 1]], {"subsample": -1e-3}, "subsample: expected a positive threshold"),
+    ([[0, 1]], {"subsample": -1e-3}, "subsample: expected a number > 0"),
 ])
 def test_bad_input_is_a_clear_error(sequences, kwargs, message):
     with pytest.raises(ValueError, match=message):

@@ -117,11 +117,11 @@ def test_returns_at_most_beam_width_outputs_best_first_and_unfinished_ones_at_ma
 
 def test_bad_arguments():
     model = PrefixModel(0)
-    with pytest.raises(ValueError, match="beam_width: expected 1 or more prefixes to keep, got 0"):
+    with pytest.raises(ValueError, match="beam_width: expected an integer >= 1, got 0"):
         model.search(beam_width=0)
-    with pytest.raises(ValueError, match="max_len: expected 1 or more tokens to generate, got 0"):
+    with pytest.raises(ValueError, match="max_len: expected an integer >= 1, got 0"):
         model.search(beam_width=2, max_len=0)
-    with pytest.raises(ValueError, match="alpha: expected a length-normalisation exponent >= 0, got -1"):
+    with pytest.raises(ValueError, match="alpha: expected a number >= 0, got -1"):
         model.search(beam_width=2, alpha=-1)
     with pytest.raises(ValueError, match=r"step: expected logits of shape \(live prefixes, vocab\) = \(1, vocab\), "
                                          r"got \(4,\)"):

@@ -61,7 +61,7 @@ def test_greedy_with_top_p_is_still_the_argmax():
 
 
 def test_bad_sampling_arguments():
-    with pytest.raises(ValueError, match="temperature: expected a value >= 0"):
+    with pytest.raises(ValueError, match="temperature: expected a number >= 0"):
         next_token(torch.zeros(1, 3), temperature=-1)
     with pytest.raises(ValueError, match=r"top_k: expected 1..3 \(the vocabulary size\) or None, got 4"):
         next_token(torch.zeros(1, 3), top_k=4)
@@ -160,5 +160,5 @@ def test_beam_generate_reorders_the_lstm_state_and_width_1_is_greedy():
         assert best.log_prob == pytest.approx(sequence_log_prob(model, vocab, "the film was", best.tokens), abs=1e-5)
         assert not {vocab.pad_id, vocab.unk_id, vocab.bos_id} & set(best.tokens)
     assert model.training
-    with pytest.raises(ValueError, match="beam_width: expected 1 or more prefixes to keep, got 0"):
+    with pytest.raises(ValueError, match="beam_width: expected an integer >= 1, got 0"):
         beam_generate(model, "the film", 5, beam_width=0, vocab=vocab)

@@ -43,7 +43,7 @@ def mask_tokens(
     mask_share: float = 0.8, random_share: float = 0.1, generator: torch.Generator | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Corrupt ``input_ids`` (batch, length) for masked-LM training; returns ``(corrupted_ids, labels)``."""
-    if not 0 < check_number("rate", rate, above=0) < 1:
+    if not 0 < check_number("rate", rate) < 1:
         raise ValueError(f"rate: expected a masking rate in (0, 1), got {rate}")
     check_number("mask_share", mask_share, minimum=0, maximum=1)
     check_number("random_share", random_share, minimum=0, maximum=1)
