@@ -1,1 +1,0 @@
-"""Diagrams the chapters draw in code (matplotlib), one module per subject."""
