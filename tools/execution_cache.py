@@ -94,6 +94,11 @@ def fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
+def known_fingerprints() -> dict[str, str]:
+    """Cache key -> the fingerprint its execution ran with, for every execution recorded so far."""
+    return json.loads(FINGERPRINTS.read_text(encoding="utf-8")) if FINGERPRINTS.exists() else {}
+
+
 def remember_fingerprint(hashkey: str) -> None:
     """Record that the cached execution ``hashkey`` ran with today's package and libraries (under a lock: two
     pytest-xdist workers store notebooks at the same time)."""
@@ -104,7 +109,7 @@ def remember_fingerprint(hashkey: str) -> None:
     FINGERPRINTS.parent.mkdir(parents=True, exist_ok=True)
     with open(FINGERPRINTS.with_suffix(".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        known = json.loads(FINGERPRINTS.read_text(encoding="utf-8")) if FINGERPRINTS.exists() else {}
+        known = known_fingerprints()
         known[hashkey] = value
         temporary = FINGERPRINTS.with_suffix(f".{os.getpid()}.tmp")
         temporary.write_text(json.dumps(known, indent=1, sort_keys=True, allow_nan=False) + "\n", encoding="utf-8")
@@ -126,8 +131,7 @@ def cached_notebook(page_nb: NotebookNode) -> NotebookNode | None:
         record = store.match_cache_notebook(page_nb)
     except KeyError:
         return None
-    known = json.loads(FINGERPRINTS.read_text(encoding="utf-8")) if FINGERPRINTS.exists() else {}
-    if known.get(record.hashkey) != fingerprint():
+    if known_fingerprints().get(record.hashkey) != fingerprint():
         return None
     return store.get_cache_bundle(record.pk).nb
 
