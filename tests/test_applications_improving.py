@@ -126,6 +126,18 @@ def test_multitask_trains_both_heads_and_needs_ratings(toy):
         train_multitask(model, without, Budget(1, 4, 1e-3), seed=0, sentiment_weight=1.0, rating_weight=1.0)
 
 
+def test_encoded_joins_and_relabels():
+    a = Encoded(torch.ones(2, 3, dtype=torch.long), torch.ones(2, 3), torch.tensor([0, 1]), torch.tensor([1, 9]))
+    b = Encoded(torch.zeros(1, 3, dtype=torch.long), torch.ones(1, 3), torch.tensor([1]))
+    both = a.join(b)
+    assert len(both) == 3 and both.labels.tolist() == [0, 1, 1] and both.ratings is None
+    assert both.ids[2].tolist() == [0, 0, 0]
+    pseudo = both.relabelled(torch.tensor([1, 1, 0]))
+    assert pseudo.labels.tolist() == [1, 1, 0] and pseudo.ids is both.ids
+    with pytest.raises(ValueError, match=r"labels: expected one per review, shape \(3,\), got \(2,\)"):
+        both.relabelled(torch.tensor([1, 0]))
+
+
 def test_mean_and_spread():
     assert mean_and_spread([1.0, 3.0]) == (2.0, pytest.approx(2**0.5))
     assert mean_and_spread([5.0]) == (5.0, 0.0)

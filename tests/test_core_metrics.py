@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from lmtutorial.core.metrics import accuracy, classification_scores, confusion_matrix, f1_per_class
+from lmtutorial.core.metrics import accuracy, classification_scores, confusion_matrix, f1_per_class, roc_auc
 
 LABELS = [0, 0, 1, 1, 1, 2, 2, 0]
 PREDICTIONS = [0, 1, 1, 1, 0, 2, 1, 0]
@@ -65,3 +65,27 @@ def test_integer_like_inputs_are_accepted():
     expected = confusion_matrix([0, 1, 1], [0, 1, 0], 2)
     assert (confusion_matrix(np.array([0, 1, 1], dtype=np.uint8), torch.tensor([0, 1, 0]), 2) == expected).all()
     assert (confusion_matrix([False, True, True], [0, 1, 0], 2) == expected).all()
+
+
+def pairwise_auc(scores, labels):
+    """The definition: P(score of a positive > score of a negative), ties one half, over every pair."""
+    pos = [s for s, y in zip(scores, labels) if y == 1]
+    neg = [s for s, y in zip(scores, labels) if y == 0]
+    return sum((p > n) + 0.5 * (p == n) for p in pos for n in neg) / (len(pos) * len(neg))
+
+
+def test_roc_auc_counts_the_ranked_pairs():
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 2, 200)
+    scores = np.round(rng.normal(size=200) + labels, 1)  # rounded: many ties
+    assert roc_auc(scores, labels) == pytest.approx(pairwise_auc(scores, labels), abs=1e-12)
+    assert roc_auc(scores + 3.0, labels) == roc_auc(scores, labels)  # a shifted threshold changes nothing
+    assert roc_auc([0.1, 0.9], [0, 1]) == 1.0 and roc_auc([0.9, 0.1], [0, 1]) == 0.0
+    assert roc_auc([0.5, 0.5], [0, 1]) == 0.5
+
+
+def test_roc_auc_needs_both_labels():
+    with pytest.raises(ValueError, match=r"labels: expected both 0 and 1 and nothing else, got \[1\]"):
+        roc_auc([0.1, 0.2], [1, 1])
+    with pytest.raises(ValueError, match=r"expected two sequences of one length, got shapes \(2,\) and \(3,\)"):
+        roc_auc([0.1, 0.2], [1, 0, 1])

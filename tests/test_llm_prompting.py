@@ -10,6 +10,7 @@ from lmtutorial.llm.prompting import (
     next_token_log_probs,
     review_text,
     sample_shots,
+    shared_prefix_length,
     score_reviews,
     sentiment_messages,
 )
@@ -66,6 +67,21 @@ def test_log_probs_are_the_models_next_token_distribution_and_padding_changes_no
         encoded = torch.tensor([tokenizer(prompt, add_special_tokens=False)["input_ids"]])
         alone = torch.log_softmax(model(encoded).logits[0, -1], dim=-1)[ids]
         torch.testing.assert_close(row, alone, atol=1e-5, rtol=0)
+
+
+def test_a_shared_prefix_runs_once_and_changes_nothing(tiny):
+    model, tokenizer = tiny
+    prompts = [chat_prompt(tokenizer, sentiment_messages(review, [("a great plot", 1)]))
+               for review in ("a great plot", "the acting was dull and this film was negative", "N/A")]
+    encoded = [tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
+    shared = shared_prefix_length(encoded)
+    assert shared > len(encoded[0]) // 3 and len({tuple(ids[:shared]) for ids in encoded}) == 1
+    assert len({ids[shared] for ids in encoded}) > 1  # the first token after it differs
+    ids = label_token_ids(tokenizer)
+    once = next_token_log_probs(model, tokenizer, prompts, ids, batch_size=2)
+    every_time = next_token_log_probs(model, tokenizer, prompts, ids, batch_size=2, share_prefix=False)
+    torch.testing.assert_close(once, every_time, atol=1e-5, rtol=0)
+    assert shared_prefix_length([[1, 2, 3], [1, 2, 3]]) == 2  # each keeps a token of its own
 
 
 def test_empty_and_too_long_prompts_are_clear_errors(tiny):

@@ -39,7 +39,7 @@ SIZES = {
                finetune=Budget(50, 32, 5e-4), adapt=Budget(12, 16, 5e-5), few_finetune=Budget(12, 16, 1e-4),
                student=Budget(50, 32, 3e-3), multitask=Budget(50, 32, 5e-4)),
     "full": dict(length=64, vocab=8000, unlabelled=15000, labelled=1000, few=64, transfer=4000, test=1000,
-                 seeds=(0, 1), teacher_epochs=2, pretrain=Budget(2400, 32, 3e-3),
+                 seeds=(0, 1, 2), teacher_epochs=2, pretrain=Budget(2400, 32, 3e-3),
                  pretrain_checkpoints=(0, 600, 1200, 2400), finetune=Budget(200, 32, 5e-4),
                  adapt=Budget(300, 16, 5e-5), few_finetune=Budget(32, 16, 1e-4),
                  student=Budget(500, 32, 3e-3), multitask=Budget(200, 32, 5e-4)),
@@ -61,6 +61,19 @@ class Encoded:
     def take(self, index: torch.Tensor) -> Encoded:
         ratings = None if self.ratings is None else self.ratings[index]
         return Encoded(self.ids[index], self.mask[index], self.labels[index], ratings)
+
+    def join(self, other: Encoded) -> Encoded:
+        """These reviews followed by ``other``'s (ratings kept only when both have them)."""
+        ratings = None if self.ratings is None or other.ratings is None else torch.cat([self.ratings, other.ratings])
+        return Encoded(torch.cat([self.ids, other.ids]), torch.cat([self.mask, other.mask]),
+                       torch.cat([self.labels, other.labels]), ratings)
+
+    def relabelled(self, labels: torch.Tensor) -> Encoded:
+        """The same reviews with other labels, e.g. a teacher's predictions (pseudo-labels)."""
+        if labels.shape != self.labels.shape:
+            raise ValueError(f"labels: expected one per review, shape {tuple(self.labels.shape)}, "
+                             f"got {tuple(labels.shape)}")
+        return Encoded(self.ids, self.mask, labels, self.ratings)
 
 
 def encode(tokenizer, texts: Sequence[str], labels: Sequence[int], max_length: int,  # noqa: ANN001

@@ -24,9 +24,10 @@ if TYPE_CHECKING:
 
 SIZES = {  # "full" keeps the small budget at which the bottleneck shows, and tests on four times as many numbers
     "ci": dict(train_numbers=2_000, train_max_digits=5, test_digits=(3, 4, 5, 6), test_per_length=100,
-               embed_dim=16, hidden_size=32, batch_size=64, epochs=8, lr=0.02, beam_width=4),
+               embed_dim=16, hidden_size=32, batch_size=64, epochs=8, lr=0.02, beam_width=4, seeds=(0,)),
     "full": dict(train_numbers=2_000, train_max_digits=5, test_digits=(3, 4, 5, 6), test_per_length=400,
-                 embed_dim=16, hidden_size=32, batch_size=64, epochs=8, lr=0.02, beam_width=4),
+                 embed_dim=16, hidden_size=32, batch_size=64, epochs=8, lr=0.02, beam_width=4,
+                 seeds=(0, 1, 2, 3, 4)),
 }
 MAX_LEN = 14  # output words: the longest number in words ("seven hundred seventy seven thousand …") has 12
 
@@ -95,17 +96,44 @@ def log_probs(model: Seq2Seq, numbers: list[int], outputs: list[list[str]]) -> l
     return picked.masked_fill(target == TARGET_VOCAB.pad_id, 0.0).sum(-1).tolist()
 
 
+def error_kinds(model: Seq2Seq, numbers: list[int], outputs: list[list[str]]) -> dict[str, int]:
+    """Split the wrong ``outputs`` into search errors, where the model gives the right words a higher
+    log-probability than its output (a better search could find them), and model errors, where it does not."""
+    references = [number_to_words(n) for n in numbers]
+    wrong = [i for i, (o, r) in enumerate(zip(outputs, references)) if o != r]
+    ours = log_probs(model, [numbers[i] for i in wrong], [outputs[i] for i in wrong]) if wrong else []
+    right = log_probs(model, [numbers[i] for i in wrong], [references[i] for i in wrong]) if wrong else []
+    search = sum(r > o for o, r in zip(ours, right))
+    return {"search_errors": search, "model_errors": len(wrong) - search}
+
+
 def evaluate(model: Seq2Seq, test: dict[int, list[int]], beam_width: int = 1,
              alpha: float = 0.0) -> dict[str, dict]:
     """Translate every test number (greedy when ``beam_width == 1``, else beam search) and :func:`score` the
     outputs per digit count (``"by_length"``) and all together (``"all"``, with the mean log-probability of the
-    outputs under the model, ``"log_prob"``)."""
+    outputs under the model, ``"log_prob"``, and the :func:`error_kinds` counts)."""
     outputs = {d: translate_numbers(model, numbers, beam_width, alpha) for d, numbers in test.items()}
     every_number = [n for numbers in test.values() for n in numbers]
     every_output = [words for d in test for words in outputs[d]]
     scores = score(every_output, every_number)
     scores["log_prob"] = sum(log_probs(model, every_number, every_output)) / len(every_number)
+    scores.update(error_kinds(model, every_number, every_output))
     return {"by_length": {d: score(outputs[d], test[d]) for d in test}, "all": scores}
+
+
+def seed_runs(train_numbers: list[int], test: dict[int, list[int]],
+              sizes: dict) -> dict[int, dict[str, dict[str, dict]]]:
+    """Train both translators from each of ``sizes["seeds"]`` (the seed of the initial weights; same data) and
+    :func:`evaluate` them: ``{seed: {model: {"greedy": ..., "beam": ...}}}``; ``sizes`` is one of :data:`SIZES`."""
+    runs = {}
+    for seed in sizes["seeds"]:
+        runs[seed] = {}
+        for name, attention in (("fixed vector", False), ("attention", True)):
+            model = make_translator(attention, sizes["embed_dim"], sizes["hidden_size"], seed)
+            train_translator(model, train_numbers, sizes["epochs"], sizes["batch_size"], sizes["lr"])
+            runs[seed][name] = {"greedy": evaluate(model, test),
+                                "beam": evaluate(model, test, beam_width=sizes["beam_width"])}
+    return runs
 
 
 def plot_bleu_by_length(scores: dict[str, dict[int, dict[str, float]]], train_max_digits: int,

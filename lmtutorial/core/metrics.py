@@ -74,3 +74,30 @@ def classification_scores(labels: Sequence[int], predictions: Sequence[int], num
     matrix = confusion_matrix(labels, predictions, num_labels)
     f1 = f1_per_class(matrix)
     return {"accuracy": accuracy(matrix), "f1": float(f1[1] if num_labels == 2 else f1.mean())}
+
+
+def roc_auc(scores: Sequence[float], labels: Sequence[int]) -> float:
+    """Area under the ROC curve: the chance that a random positive (label 1) scores above a random negative,
+    ties counting one half (the Mann–Whitney U statistic over ``n_pos · n_neg``). Threshold-free: any increasing
+    map of ``scores``, such as adding a constant, leaves it unchanged."""
+    scores, labels = np.asarray(scores, dtype=np.float64), np.asarray(labels)
+    if scores.shape != labels.shape or scores.ndim != 1:
+        raise ValueError(f"scores, labels: expected two sequences of one length, got shapes {scores.shape} "
+                         f"and {labels.shape}")
+    positive, negative = scores[labels == 1], scores[labels == 0]
+    if len(positive) == 0 or len(negative) == 0 or len(positive) + len(negative) != len(labels):
+        raise ValueError(f"labels: expected both 0 and 1 and nothing else, got {sorted(set(labels.tolist()))}")
+    ranks = _average_ranks(np.concatenate([positive, negative]))
+    u = ranks[:len(positive)].sum() - len(positive) * (len(positive) + 1) / 2
+    return float(u / (len(positive) * len(negative)))
+
+
+def _average_ranks(values: np.ndarray) -> np.ndarray:
+    """Ranks 1 … n of ``values``, tied values sharing the mean of their ranks."""
+    order = np.argsort(values, kind="mergesort")
+    ranks = np.empty(len(values))
+    ranks[order] = np.arange(1, len(values) + 1)
+    unique, inverse = np.unique(values, return_inverse=True)
+    sums = np.bincount(inverse, weights=ranks)
+    counts = np.bincount(inverse)
+    return (sums / counts)[inverse]

@@ -30,6 +30,7 @@ k larger than the pool, a label word that is several tokens.
 
 from __future__ import annotations
 
+import copy
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -96,11 +97,14 @@ def context_length(model: torch.nn.Module) -> int:
 @torch.no_grad()
 def next_token_log_probs(
     model: torch.nn.Module, tokenizer, prompts: Sequence[str], token_ids: Sequence[int], batch_size: int = 8,
+    share_prefix: bool = True,
 ) -> torch.Tensor:
     """log p(next token = t | prompt) for each prompt (rows) and each t in ``token_ids`` (columns).
 
-    Prompts are tokenised as they are (the chat template already holds the special tokens), sorted by length
-    and run in left-padded batches with matching position ids, so padding changes nothing.
+    Prompts are tokenised as they are (the chat template already holds the special tokens). The tokens all
+    prompts share (the instruction and the examples of a k-shot prompt) run once and their keys and values are
+    reused (``share_prefix``); the rest of each prompt runs sorted by length in left-padded batches with matching
+    position ids, so neither the padding nor the sharing changes the result.
     """
     encoded = [tokenizer(prompt, add_special_tokens=False)["input_ids"] for prompt in prompts]
     limit = context_length(model)
@@ -110,23 +114,41 @@ def next_token_log_probs(
         if len(ids) > limit:
             raise ValueError(f"prompt: expected at most {limit} tokens (the model's context), got {len(ids)}; "
                              "use fewer or shorter examples")
+    shared = shared_prefix_length(encoded) if share_prefix else 0
+    prefix_cache = None
+    if shared:
+        prefix_cache = model(input_ids=torch.tensor([encoded[0][:shared]]), use_cache=True).past_key_values
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     columns = torch.tensor(list(token_ids))
     out = torch.empty(len(encoded), len(columns))
     order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
     for start in range(0, len(order), batch_size):
         rows = order[start:start + batch_size]
-        width = max(len(encoded[i]) for i in rows)
+        width = max(len(encoded[i]) for i in rows) - shared
         ids = torch.full((len(rows), width), pad)
         mask = torch.zeros((len(rows), width), dtype=torch.long)
         for r, i in enumerate(rows):
-            ids[r, width - len(encoded[i]):] = torch.tensor(encoded[i])
-            mask[r, width - len(encoded[i]):] = 1
-        positions = (mask.cumsum(-1) - 1).clamp(min=0)
-        logits = model(input_ids=ids, attention_mask=mask, position_ids=positions,
+            ids[r, width - len(encoded[i]) + shared:] = torch.tensor(encoded[i][shared:])
+            mask[r, width - len(encoded[i]) + shared:] = 1
+        positions = shared + (mask.cumsum(-1) - 1).clamp(min=0)
+        cache = None
+        if prefix_cache is not None:
+            cache = copy.deepcopy(prefix_cache)
+            cache.batch_repeat_interleave(len(rows))
+            mask = torch.cat([torch.ones((len(rows), shared), dtype=torch.long), mask], dim=1)
+        logits = model(input_ids=ids, attention_mask=mask, position_ids=positions, cache=cache,
                        logits_to_keep=1).logits[:, -1].float()  # the output layer at the last position only
         out[rows] = torch.log_softmax(logits, dim=-1)[:, columns]
     return out
+
+
+def shared_prefix_length(encoded: Sequence[Sequence[int]]) -> int:
+    """How many leading tokens all ``encoded`` prompts share, leaving each at least one token of its own."""
+    shortest = min(len(ids) for ids in encoded)
+    length = 0
+    while length < shortest - 1 and all(ids[length] == encoded[0][length] for ids in encoded):
+        length += 1
+    return length
 
 
 def calibrate(log_probs: torch.Tensor, content_free: torch.Tensor) -> torch.Tensor:
