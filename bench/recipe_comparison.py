@@ -45,12 +45,12 @@ sys.path.insert(0, str(REPO))
 from tqdm.auto import tqdm  # noqa: E402
 from transformers import Trainer, TrainerCallback, TrainingArguments  # noqa: E402
 
-from lmtutorial.hf.bert_data import (REFERENCE_BATCH_SIZE, PadCollator, TokenBudgetBatchSampler, column,  # noqa: E402
-                                  scaled_learning_rate, tokenize_reviews)
+from lmtutorial.hf.bert_data import PadCollator, TokenBudgetBatchSampler, column, tokenize_reviews  # noqa: E402
+from lmtutorial.hf.trainer import REFERENCE_BATCH_SIZE, BucketTrainer, scaled_learning_rate  # noqa: E402
 from lmtutorial.data.imdb import balanced_subset, imdb_parquet_dir, load_imdb  # noqa: E402
 from lmtutorial.hf.config import ARTICLE_TRAINING_ARGUMENTS  # noqa: E402
-from lmtutorial.hf.finetune import finetune, load_classifier  # noqa: E402
-from lmtutorial.hf.trainer import BucketTrainer  # noqa: E402
+from lmtutorial.hf.finetune import finetune  # noqa: E402
+from lmtutorial.hf.run import load_classifier  # noqa: E402
 from lmtutorial.provenance import hardware, library_versions, write_json  # noqa: E402
 from lmtutorial.book.resources import shared_dir  # noqa: E402
 

@@ -77,9 +77,9 @@ def flops(n_params, n_tokens):
 
 
 def config(**options):
-    from lmtutorial.hf.config import _check_config, FinetuneConfig
+    from lmtutorial.hf.config import check_config, FinetuneConfig
 
-    return _check_config(FinetuneConfig(output_dir="/nonexistent/run", **options))
+    return check_config(FinetuneConfig(output_dir="/nonexistent/run", **options))
 
 
 # (id, call, error type, the start of the one line it must say)
@@ -332,7 +332,7 @@ def balance(null_per_answer):
 
 
 def scaled(rate):
-    from lmtutorial.hf.bert_data import scaled_learning_rate
+    from lmtutorial.hf.trainer import scaled_learning_rate
 
     return scaled_learning_rate(rate, 32.0)
 

@@ -5,7 +5,6 @@ import torch
 from transformers import DataCollatorWithPadding
 
 from lmtutorial.hf.bert_data import (
-    REFERENCE_BATCH_SIZE,
     PadCollator,
     TokenBudgetBatchSampler,
     fixed_size_batches,
@@ -13,7 +12,6 @@ from lmtutorial.hf.bert_data import (
     padding_fraction,
     column,
     round_up,
-    scaled_learning_rate,
     token_budget_batches,
     token_lengths,
     tokenize_reviews,
@@ -158,11 +156,3 @@ def test_column_reads_a_whole_column_as_numpy_and_respects_a_selection():
     assert isinstance(lengths, np.ndarray) and lengths.tolist() == [7, 5, 2] == list(data["length"])
     assert column(data, "label").tolist() == [0, 0, 1]
     assert data.format["type"] is None  # the caller's dataset keeps its format
-
-
-def test_scaled_learning_rate_is_the_linear_rule():
-    assert scaled_learning_rate(5e-5, REFERENCE_BATCH_SIZE) == pytest.approx(5e-5)
-    assert scaled_learning_rate(5e-5, 4 * REFERENCE_BATCH_SIZE) == pytest.approx(2e-4)
-    assert scaled_learning_rate(1e-4, 8, reference_batch_size=32) == pytest.approx(2.5e-5)
-    with pytest.raises(ValueError, match="samples_per_step: expected a number > 0, got 0"):
-        scaled_learning_rate(5e-5, 0)

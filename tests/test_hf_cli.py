@@ -60,9 +60,9 @@ def test_command_line_errors_are_one_line_naming_the_flag(tiny, parquet_folder, 
 
 
 def test_command_line_keeps_the_traceback_of_an_unexpected_error(tiny, parquet_folder, tmp_path, monkeypatch):
-    import lmtutorial.hf.finetune
+    import lmtutorial.hf.run
 
-    monkeypatch.setattr(lmtutorial.hf.finetune, "tokenize_reviews", lambda *a, **k: int("not a number"))  # a bug
+    monkeypatch.setattr(lmtutorial.hf.run, "tokenize_reviews", lambda *a, **k: int("not a number"))  # a bug
     with pytest.raises(ValueError, match="invalid literal for int"):
         main(["--model", str(tiny), "--data", str(parquet_folder), "--output-dir", str(tmp_path)])
 

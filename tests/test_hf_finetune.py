@@ -11,7 +11,8 @@ import torch
 from safetensors.torch import load_file
 
 from conftest import FAST, OFFLINE, REPO, require_shared, strip_seconds
-from lmtutorial.hf.finetune import finetune, load_classifier
+from lmtutorial.hf.finetune import finetune
+from lmtutorial.hf.run import load_classifier
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

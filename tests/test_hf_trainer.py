@@ -5,6 +5,8 @@ import os
 
 import pytest
 
+from lmtutorial.hf.trainer import REFERENCE_BATCH_SIZE, scaled_learning_rate
+
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
@@ -27,3 +29,11 @@ def test_the_final_model_is_the_best_checkpoint_written_once(run):
     assert results["best_checkpoint"].startswith("checkpoint-")
     assert os.path.samefile(output / "model" / "model.safetensors", best / "model.safetensors")
     assert not (output / "model" / "optimizer.pt").exists()
+
+
+def test_scaled_learning_rate_is_the_linear_rule():
+    assert scaled_learning_rate(5e-5, REFERENCE_BATCH_SIZE) == pytest.approx(5e-5)
+    assert scaled_learning_rate(5e-5, 4 * REFERENCE_BATCH_SIZE) == pytest.approx(2e-4)
+    assert scaled_learning_rate(1e-4, 8, reference_batch_size=32) == pytest.approx(2.5e-5)
+    with pytest.raises(ValueError, match="samples_per_step: expected a number > 0, got 0"):
+        scaled_learning_rate(5e-5, 0)

@@ -8,9 +8,10 @@ import pytest
 import torch
 from transformers import TrainerCallback, TrainingArguments
 
-from lmtutorial.hf.bert_data import PadCollator, TokenBudgetBatchSampler, column, scaled_learning_rate, tokenize_reviews
+from lmtutorial.hf.bert_data import PadCollator, TokenBudgetBatchSampler, column, tokenize_reviews
+from lmtutorial.hf.trainer import scaled_learning_rate
 from lmtutorial.hf.config import FinetuneConfig
-from lmtutorial.hf.finetune import load_classifier
+from lmtutorial.hf.run import load_classifier
 from lmtutorial.hf.trainer import BucketTrainer, tf32_inside, training_arguments
 from lmtutorial.hf.tiny_bert import tiny_bert, toy_reviews
 from conftest import REPO

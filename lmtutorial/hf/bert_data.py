@@ -24,29 +24,11 @@ from lmtutorial.data.imdb import arrow_column
 from lmtutorial.data.text import clean_review
 
 TRUNCATIONS = ("head", "head+tail")
-REFERENCE_BATCH_SIZE = 16  # the article's per_device_train_batch_size, one of BERT's recommended batch sizes
 
 
 def column(data: datasets.Dataset, name: str) -> np.ndarray:
     """Column ``name`` of ``data`` as a NumPy array, read through Arrow (:func:`.arrow_column`)."""
     return np.array(arrow_column(data, name).to_numpy())  # a writable copy
-
-
-def scaled_learning_rate(learning_rate: float, samples_per_step: float,
-                         reference_batch_size: int = REFERENCE_BATCH_SIZE) -> float:
-    """The learning rate for ``samples_per_step`` examples a step, given the rate tuned for ``reference_batch_size``.
-
-    Token-budget batches hold more (short) reviews than a fixed batch, so an epoch has fewer optimizer steps. Early in
-    fine-tuning each Adam step moves the weights by about the learning rate whatever the batch size, so at an
-    unchanged rate an epoch of fewer, larger steps moves them less. The linear scaling rule of Goyal et al. (2017),
-    :math:`\\eta = \\eta_0 B / B_0`, keeps the sum of the rates over an epoch, hence the distance travelled, the
-    same. (The square-root rule that Malladi et al. (2022) derive for Adam in the noise-dominated regime was measured
-    too: on 486 IMDb reviews it recovered about half of the accuracy lost; see ``bench/recipe_comparison.py``.)
-    """
-    check_number("learning_rate", learning_rate, above=0)
-    check_number("samples_per_step", samples_per_step, above=0)
-    check_number("reference_batch_size", reference_batch_size, above=0)
-    return learning_rate * samples_per_step / reference_batch_size
 
 
 def head_tail(ids: Sequence[int], max_tokens: int, head: int) -> list[int]:

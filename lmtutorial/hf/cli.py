@@ -11,9 +11,9 @@ from dataclasses import fields
 from pathlib import Path
 
 from lmtutorial.data.imdb import IMDbUnavailable
-from lmtutorial.hf.config import CLI_FLAGS, _COMMAND_LINE, DiskFull, FinetuneConfig, NonFiniteLoss
-from lmtutorial.hf.finetune import _finetune
-from lmtutorial.hf.output import _disk_full_in_one_line
+from lmtutorial.hf.config import CLI_FLAGS, COMMAND_LINE, DiskFull, FinetuneConfig, NonFiniteLoss
+from lmtutorial.hf.run import run_finetune
+from lmtutorial.hf.output import disk_full_in_one_line
 from lmtutorial.provenance import write_json
 
 
@@ -76,12 +76,12 @@ def main(argv: list[str] | None = None) -> dict:
     """The command line: expected errors (bad input, a busy or full output folder) print one line and exit with 2;
     anything else keeps its traceback."""
     model, data, output_dir, options = parse_args(argv)
-    token = _COMMAND_LINE.set(True)
+    token = COMMAND_LINE.set(True)
     try:
-        results, ran = _finetune(model, data, output_dir, None, options)
+        results, ran = run_finetune(model, data, output_dir, None, options)
         if ran and int(os.environ.get("RANK", "0")) == 0:
             results["timing_seconds"]["process"] = process_seconds()
-            with _disk_full_in_one_line(output_dir):
+            with disk_full_in_one_line(output_dir):
                 for path in (Path(output_dir) / "results.json", options.get("results_path")):
                     if path:
                         write_json(path, results)
@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"python -m lmtutorial.hf.finetune: error: {' '.join(str(error).split())}", file=sys.stderr)
         raise SystemExit(2) from None
     finally:
-        _COMMAND_LINE.reset(token)
+        COMMAND_LINE.reset(token)
     if int(os.environ.get("RANK", "0")) == 0:
         timing = results["timing_seconds"]
         print(f"test accuracy {results['test']['accuracy']:.4f}, F1 {results['test']['f1']:.4f}; "

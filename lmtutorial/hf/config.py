@@ -45,7 +45,7 @@ HOW_NOT_WHAT = ("resume", "overwrite", "results_path", "plots", "disable_tqdm", 
 CLI_FLAGS = {"learning_rate": "--lr", "results_path": "--results", "plots": "--no-plots", "use_cpu": "--cpu"}
 
 
-_COMMAND_LINE = contextvars.ContextVar("command_line", default=False)
+COMMAND_LINE = contextvars.ContextVar("command_line", default=False)
 
 
 def cli(help: str, **argparse_options: object) -> dict:  # noqa: A002 - argparse's name
@@ -65,16 +65,16 @@ class RunFolderBusy(FileExistsError):
     """Another live run holds the output folder's lock; the message names it (pid, host)."""
 
 
-def _option(name: str) -> str:
+def option_flag(name: str) -> str:
     """An option as the user typed it: ``--train-size`` on the command line, ``train_size`` from Python."""
-    if _COMMAND_LINE.get():
+    if COMMAND_LINE.get():
         return CLI_FLAGS.get(name, "--" + name.replace("_", "-"))
     return name
 
 
-def _switch(name: str) -> str:
+def switch_flag(name: str) -> str:
     """A boolean option switched on, as the user would type it: ``--resume`` or ``resume=True``."""
-    return _option(name) if _COMMAND_LINE.get() else f"{name}=True"
+    return option_flag(name) if COMMAND_LINE.get() else f"{name}=True"
 
 
 @dataclass
@@ -162,20 +162,20 @@ NUMBER_BOUNDS = {
 }
 
 
-def _check_config(config: FinetuneConfig) -> None:
+def check_config(config: FinetuneConfig) -> None:
     """One clear error for an option no run can use, naming it as the user typed it."""
     if config.truncation not in TRUNCATIONS:
-        raise ValueError(f"{_option('truncation')}: expected one of {TRUNCATIONS}, got {config.truncation!r}")
+        raise ValueError(f"{option_flag('truncation')}: expected one of {TRUNCATIONS}, got {config.truncation!r}")
     # every number through one check: NaN, infinities, negatives and overflow are refused, the option named as typed
     for name, bounds in NUMBER_BOUNDS.items():
         value = getattr(config, name)
         if value is not None:
-            check_number(_option(name), value, **bounds)
+            check_number(option_flag(name), value, **bounds)
     if not config.validation_fraction < 1:
-        raise ValueError(f"{_option('validation_fraction')}: expected a share of train strictly between 0 and 1, got "
+        raise ValueError(f"{option_flag('validation_fraction')}: expected a share of train strictly between 0 and 1, got "
                          f"{config.validation_fraction:g}")
     if config.resume and config.overwrite:
-        raise ValueError(f"{_switch('resume')} and {_switch('overwrite')}: expected at most one of them, got both")
+        raise ValueError(f"{switch_flag('resume')} and {switch_flag('overwrite')}: expected at most one of them, got both")
     folder = Path(config.output_dir)
     if folder.exists() and not folder.is_dir():
-        raise FileExistsError(f"{_option('output_dir')}: expected a folder for the run, got the file {folder}")
+        raise FileExistsError(f"{option_flag('output_dir')}: expected a folder for the run, got the file {folder}")

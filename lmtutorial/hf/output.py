@@ -20,11 +20,11 @@ from lmtutorial.hf.config import (
     FinetuneConfig,
     HOW_NOT_WHAT,
     LOCK_NAME,
-    _option,
+    option_flag,
     RUN_FILES,
     RunFolderBusy,
     SETTINGS_FILE,
-    _switch,
+    switch_flag,
 )
 
 
@@ -47,9 +47,9 @@ class RunLock:
                 fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 file.close()
-                raise RunFolderBusy(f"{_option('output_dir')} {self.path.parent}: another run is working in it "
+                raise RunFolderBusy(f"{option_flag('output_dir')} {self.path.parent}: another run is working in it "
                                     f"({self._holder()}); wait until it ends, or choose another "
-                                    f"{_option('output_dir')}") from None
+                                    f"{option_flag('output_dir')}") from None
             if os.path.exists(self.path) and os.path.samefile(self.path, file.fileno()):
                 break  # else the previous holder removed the file between our open and our lock: try again
             file.close()
@@ -114,7 +114,7 @@ def _clear_earlier_run(folder: Path) -> None:
     shutil.rmtree(trash)
 
 
-def _prepare_output_dir(config: FinetuneConfig, is_main: bool) -> Path | None:
+def prepare_output_dir(config: FinetuneConfig, is_main: bool) -> Path | None:
     """The checkpoint to resume from; refuses to mix a new run into an old one unless told which to do.
 
     The main process, which holds the folder's lock, goes first: it removes checkpoints whose save was cut short
@@ -144,7 +144,7 @@ def _prepare_output_dir(config: FinetuneConfig, is_main: bool) -> Path | None:
     return None
 
 
-def _refuse_to_mix(config: FinetuneConfig) -> None:
+def refuse_to_mix(config: FinetuneConfig) -> None:
     """One ``FileExistsError`` if ``output_dir`` holds an earlier run and neither ``resume`` nor ``overwrite`` says
     what to do with it (checked before anything is loaded)."""
     folder = Path(config.output_dir)
@@ -153,9 +153,9 @@ def _refuse_to_mix(config: FinetuneConfig) -> None:
     earlier = [p.name for p in (folder / name for name in RUN_FILES) if p.exists()] + \
         [p.name for p in _checkpoints(folder)]
     if earlier:
-        raise FileExistsError(f"{_option('output_dir')}: expected no earlier run in {folder}, got "
-                              f"{', '.join(earlier)}; pass {_switch('resume')} to continue that run or "
-                              f"{_switch('overwrite')} to start over")
+        raise FileExistsError(f"{option_flag('output_dir')}: expected no earlier run in {folder}, got "
+                              f"{', '.join(earlier)}; pass {switch_flag('resume')} to continue that run or "
+                              f"{switch_flag('overwrite')} to start over")
 
 
 def run_settings(config: FinetuneConfig) -> dict:
@@ -169,12 +169,12 @@ def _refuse_other_settings(config: FinetuneConfig, theirs: dict, state: str) -> 
     ours = run_settings(config)
     differ = sorted(k for k in ours if ours[k] != theirs.get(k))
     if differ:
-        raise FileExistsError(f"{_switch('resume')}: the run in {config.output_dir} {state} with other settings "
-                              f"({', '.join(f'{_option(k)} {theirs.get(k)!r}, not {ours[k]!r}' for k in differ)}); "
-                              f"pass {_switch('overwrite')} or choose another {_option('output_dir')}")
+        raise FileExistsError(f"{switch_flag('resume')}: the run in {config.output_dir} {state} with other settings "
+                              f"({', '.join(f'{option_flag(k)} {theirs.get(k)!r}, not {ours[k]!r}' for k in differ)}); "
+                              f"pass {switch_flag('overwrite')} or choose another {option_flag('output_dir')}")
 
 
-def _finished_run(config: FinetuneConfig) -> dict | None:
+def finished_run(config: FinetuneConfig) -> dict | None:
     """The results of the run in ``output_dir`` if it already finished with these settings (``resume`` only); a run
     not finished but started with other settings is refused too (its settings file is compared)."""
     folder = Path(config.output_dir)
@@ -197,7 +197,7 @@ def record_settings(config: FinetuneConfig) -> None:
     from lmtutorial.provenance import write_json
 
     Path(config.output_dir).mkdir(parents=True, exist_ok=True)
-    with _disk_full_in_one_line(config.output_dir):
+    with disk_full_in_one_line(config.output_dir):
         write_json(Path(config.output_dir) / SETTINGS_FILE, run_settings(config))
 
 
@@ -215,7 +215,7 @@ def _is_disk_full(error: BaseException | None) -> bool:
 
 
 @contextmanager
-def _disk_full_in_one_line(folder: str | os.PathLike) -> Iterator[None]:
+def disk_full_in_one_line(folder: str | os.PathLike) -> Iterator[None]:
     """Turn a full disk while writing into ``folder`` into one :class:`DiskFull` line that says so."""
     try:
         yield
@@ -226,7 +226,7 @@ def _disk_full_in_one_line(folder: str | os.PathLike) -> Iterator[None]:
             raise
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         full = DiskFull(f"{folder}: the disk is full ({type(error).__name__}: {first[:200]}); free some space or "
-                        f"choose another {_option('output_dir')}, then pass {_switch('resume')}: the checkpoints "
+                        f"choose another {option_flag('output_dir')}, then pass {switch_flag('resume')}: the checkpoints "
                         "saved before are intact")
         full.errno = errno.ENOSPC
         raise full from error

@@ -18,9 +18,23 @@ from torch.utils.data import DataLoader
 from transformers import Trainer, TrainerCallback, TrainingArguments
 
 from lmtutorial.core.metrics import classification_scores
-from lmtutorial.hf.bert_data import column, REFERENCE_BATCH_SIZE, scaled_learning_rate, TokenBudgetBatchSampler
+from lmtutorial.core.checks import check_number
+from lmtutorial.hf.bert_data import column, TokenBudgetBatchSampler
 from lmtutorial.hf.config import CHECKPOINT_ONLY, FinetuneConfig, NonFiniteLoss
 from lmtutorial.provenance import write_atomically
+
+
+REFERENCE_BATCH_SIZE = 16  # the article's per_device_train_batch_size, one of BERT's recommended batch sizes
+
+
+def scaled_learning_rate(learning_rate: float, samples_per_step: float,
+                         reference_batch_size: int = REFERENCE_BATCH_SIZE) -> float:
+    """The linear scaling rule, :math:`\\eta = \\eta_0 B / B_0`: the learning rate for ``samples_per_step``
+    examples a step, given the rate :math:`\\eta_0` tuned for ``reference_batch_size`` :math:`B_0`."""
+    check_number("learning_rate", learning_rate, above=0)
+    check_number("samples_per_step", samples_per_step, above=0)
+    check_number("reference_batch_size", reference_batch_size, above=0)
+    return learning_rate * samples_per_step / reference_batch_size
 
 
 class BucketTrainer(Trainer):
@@ -33,7 +47,7 @@ class BucketTrainer(Trainer):
 
     ``args.learning_rate`` is the rate for ``reference_batch_size`` reviews a step (the article's 16). Token-budget
     batches hold more reviews, so an epoch has fewer steps; the optimizer gets the rate scaled to the mean reviews
-    per optimizer step by :func:`~lmtutorial.hf.bert_data.scaled_learning_rate` (``reference_batch_size=None``: as
+    per optimizer step by :func:`scaled_learning_rate` (``reference_batch_size=None``: as
     given). ``learning_rate`` holds the rate used once training has started.
     """
 
@@ -270,7 +284,7 @@ class RunRecord(TrainerCallback):
             write_atomically(path, lambda temporary: temporary.write_text(json.dumps(stored, indent=2) + "\n"))
 
 
-def _whole_run_loss(history: list[dict]) -> float | None:
+def whole_run_loss(history: list[dict]) -> float | None:
     """Mean training loss over every step of the run, from the log history (resumed runs included)."""
     steps, total, last = 0, 0.0, 0
     for entry in history:
@@ -280,7 +294,7 @@ def _whole_run_loss(history: list[dict]) -> float | None:
     return total / steps if steps else None
 
 
-def _save_final_model(trainer: Trainer, folder: Path) -> None:
+def save_final_model(trainer: Trainer, folder: Path) -> None:
     """``model/`` in ``folder``: the best checkpoint's files hard-linked (its weights are on disk already), else
     saved afresh; built under a temporary name, then renamed."""
     best = trainer.state.best_model_checkpoint
@@ -303,7 +317,7 @@ def _save_final_model(trainer: Trainer, folder: Path) -> None:
 
 
 @contextmanager
-def _quiet_resume_warning() -> Iterator[None]:
+def quiet_resume_warning() -> Iterator[None]:
     """Hide ``Trainer``'s warning that a resumed run's best checkpoint is gone: :class:`RunRecord` finds it in the
     folder the run is in now (the stored path is relative to it)."""
     import logging
