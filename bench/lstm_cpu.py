@@ -1,4 +1,4 @@
-"""Time lmtutorial.LSTM against torch.nn.LSTM on the CPU: forward and backward, at chapter 3's sizes.
+"""Time lmtutorial.core.lstm.LSTM against torch.nn.LSTM on the CPU: forward and backward, at chapter 3's sizes.
 
 Both layers start from the same weights and see the same input; the runs alternate (and which one goes first
 alternates too) so that both meet the same machine load, and the median of many repeats is kept, in wall-clock time
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from lmtutorial import LSTM
+from lmtutorial.core.lstm import LSTM
 from lmtutorial.provenance import library_versions, write_json
 
 # (batch, seq_len, input_size, hidden_size): chapter 3's language model in the "ci" and the "full" profile

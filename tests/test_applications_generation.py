@@ -3,9 +3,15 @@ import math
 import pytest
 import torch
 
-from lmtutorial import LSTMLanguageModel, perplexity
-from lmtutorial.applications.generation import continuation_log_probs, distinct_n, ngrams, sample_perplexity
+from lmtutorial.applications.generation import (
+    continuation_log_probs,
+    distinct_n,
+    ngrams,
+    sample_perplexity,
+)
 from lmtutorial.data.text import Vocabulary
+from lmtutorial.models.language_model import LSTMLanguageModel
+from lmtutorial.training.evaluate import perplexity
 
 
 def test_distinct_n_counts_repeated_ngrams_across_texts():

@@ -11,7 +11,7 @@ import sys
 import pytest
 import torch
 
-from lmtutorial import count_parameters
+from lmtutorial.costs import count_parameters
 from conftest import REPO
 
 spec = importlib.util.spec_from_file_location("bert_speed", REPO / "bench" / "bert_speed.py")

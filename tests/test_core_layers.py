@@ -1,7 +1,12 @@
 import pytest
 import torch
 
-from lmtutorial import Embedding, OutputLayer, read_word_vectors, write_word_vectors
+from lmtutorial.core.layers import (
+    Embedding,
+    OutputLayer,
+    read_word_vectors,
+    write_word_vectors,
+)
 
 
 def test_embedding_matches_torch_including_padding():

@@ -2,7 +2,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from lmtutorial import cross_entropy
+from lmtutorial.core.losses import cross_entropy
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])

@@ -1,4 +1,4 @@
-"""lmtutorial/core/lstm.py: the LSTM cell against torch.nn.LSTMCell, and the sequence layer lmtutorial.LSTM against
+"""lmtutorial/core/lstm.py: the LSTM cell against torch.nn.LSTMCell, and the sequence layer lmtutorial.core.lstm.LSTM against
 torch.nn.LSTM, in float64."""
 
 import math
@@ -6,7 +6,14 @@ import math
 import pytest
 import torch
 
-from lmtutorial import LSTM, LSTMLayerFunction, lstm_cell_from_preactivation, lstm_gates, lstm_step, lstm_step_article
+from lmtutorial.core.lstm import (
+    LSTM,
+    lstm_cell_from_preactivation,
+    lstm_gates,
+    lstm_step,
+    lstm_step_article,
+    LSTMLayerFunction,
+)
 
 
 @pytest.mark.parametrize("batched", [True, False])
@@ -152,7 +159,7 @@ def test_article_variant_wrong_shapes_are_clear():
         lstm_step_article(x, h, h, torch.zeros(16, 3), W_hh, None, None, torch.zeros(4, 4), torch.zeros(4, 4))
 
 
-# The sequence layer (lmtutorial.LSTM).
+# The sequence layer (lmtutorial.core.lstm.LSTM).
 
 
 def pair(input_size=5, hidden_size=7, num_layers=1, batch_first=False, seed=0):

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from lmtutorial import Adam
+from lmtutorial.core.optim import Adam
 
 
 def make_problem(seed: int):

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from lmtutorial import rnn_step
+from lmtutorial.core.rnn import rnn_step
 
 
 @pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])

@@ -4,8 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from lmtutorial import cosine_similarity
-from lmtutorial.core.vectors import nearest_neighbours
+from lmtutorial.core.vectors import cosine_similarity, nearest_neighbours
 
 
 def test_article_example_is_0_9746():

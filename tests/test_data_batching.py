@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from lmtutorial import batchify, lm_batches, lm_stream, pad_sequences
+from lmtutorial.data.batching import batchify, lm_batches, lm_stream, pad_sequences
 from lmtutorial.data.text import Vocabulary
 
 

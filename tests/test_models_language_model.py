@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from lmtutorial import LSTMLanguageModel, lm_loss
+from lmtutorial.models.language_model import lm_loss, LSTMLanguageModel
 
 
 def test_shapes_and_state():

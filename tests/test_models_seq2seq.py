@@ -1,9 +1,15 @@
 import pytest
 import torch
 
-from lmtutorial import LSTMDecoder, LSTMEncoder, Seq2Seq, seq2seq_loss, train
-from lmtutorial.models.seq2seq import AttentionDecoder
-from lmtutorial.data.tasks import TARGET_VOCAB, SOURCE_VOCAB, exact_match, number_batch
+from lmtutorial.data.tasks import exact_match, number_batch, SOURCE_VOCAB, TARGET_VOCAB
+from lmtutorial.models.seq2seq import (
+    AttentionDecoder,
+    LSTMDecoder,
+    LSTMEncoder,
+    Seq2Seq,
+    seq2seq_loss,
+)
+from lmtutorial.training.loop import train
 
 
 def make_model(seed=0, hidden=16, decoder=LSTMDecoder):

@@ -4,8 +4,14 @@ import random
 import pytest
 import torch
 
-from lmtutorial import cosine_similarity
-from lmtutorial.models.skipgram import SkipGram, context_pairs, keep_probability, noise_distribution, train_skipgram
+from lmtutorial.core.vectors import cosine_similarity
+from lmtutorial.models.skipgram import (
+    context_pairs,
+    keep_probability,
+    noise_distribution,
+    SkipGram,
+    train_skipgram,
+)
 
 ANIMALS, FRUITS = ["cat", "dog"], ["apple", "pear"]
 ANIMAL_CONTEXT = ["pet", "furry", "barks", "feed", "vet"]
@@ -123,9 +129,3 @@ def test_bad_model_size():
     with pytest.raises(ValueError, match="expected vocab_size >= 2 and dim >= 1, got vocab_size=1, dim=4"):
         SkipGram(1, 4)
 
-
-def test_exported_from_the_top_level():
-    import lmtutorial
-
-    assert lmtutorial.SkipGram is SkipGram and lmtutorial.train_skipgram is train_skipgram
-    assert callable(lmtutorial.nearest_neighbours)

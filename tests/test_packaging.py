@@ -26,16 +26,11 @@ def test_environment_matches_pyproject():
     assert f"python>={project['requires-python'].removeprefix('>=')}" in [line.strip()[2:] for line in env]
 
 
-def test_public_api_is_importable_from_the_top_level():
+def test_the_top_level_keeps_only_what_a_reader_types():
     import lmtutorial
 
-    names = (
-        "cosine_similarity", "rnn_step", "lstm_step", "lstm_step_article", "cross_entropy", "Adam",  # chapter 4
-        "Embedding", "LSTM", "LSTMEncoder", "LSTMDecoder", "OutputLayer", "Seq2Seq", "LSTMLanguageModel",  # chapter 3
-        "train", "perplexity", "generate", "Vocabulary", "load_imdb",
-    )
-    missing = [name for name in names if not callable(getattr(lmtutorial, name, None))]
-    assert not missing, f"not importable from lmtutorial: {missing}"
+    assert sorted(lmtutorial.__all__) == ["FinetuneConfig", "finetune", "load_imdb", "profile"]
+    assert all(callable(getattr(lmtutorial, name)) for name in lmtutorial.__all__)
 
 
 def test_import_lmtutorial_leaves_heavy_libraries_unloaded():

@@ -12,7 +12,7 @@ from tqdm.notebook import tqdm as widget_tqdm
 
 from lmtutorial import progress
 from lmtutorial.models import skipgram
-from lmtutorial.progress import WIDTH, tqdm
+from lmtutorial.progress import tqdm, WIDTH
 from lmtutorial.training import loop
 
 

@@ -3,8 +3,9 @@ import math
 import pytest
 import torch
 
-from lmtutorial import LSTMLanguageModel, perplexity, stream_loss, unigram_perplexity
 from lmtutorial.core.losses import cross_entropy
+from lmtutorial.models.language_model import LSTMLanguageModel
+from lmtutorial.training.evaluate import perplexity, stream_loss, unigram_perplexity
 
 
 def test_untrained_uniform_model_has_perplexity_vocab_size():

@@ -7,11 +7,19 @@ from pathlib import Path
 import pytest
 import torch
 
-from lmtutorial import (LSTMLanguageModel, clip_grad_norm, lm_batches, lm_loss, load_checkpoint, plot_history,
-                        save_checkpoint, stream_loss, train)
-from lmtutorial.training.loop import check_model_vocabulary
 from lmtutorial.core.optim import Adam
+from lmtutorial.data.batching import lm_batches
 from lmtutorial.data.text import Vocabulary
+from lmtutorial.models.language_model import lm_loss, LSTMLanguageModel
+from lmtutorial.training.evaluate import stream_loss
+from lmtutorial.training.loop import (
+    check_model_vocabulary,
+    clip_grad_norm,
+    load_checkpoint,
+    plot_history,
+    save_checkpoint,
+    train,
+)
 
 
 def test_clip_grad_norm_matches_torch():

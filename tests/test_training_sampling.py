@@ -2,9 +2,16 @@ import pytest
 import torch
 from transformers import LogitsProcessorList, TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper
 
-from lmtutorial import generate, load_checkpoint, LSTMLanguageModel, next_token, save_checkpoint
 from lmtutorial.data.text import Vocabulary
-from lmtutorial.training.sampling import beam_generate, top_k_filter, top_p_filter
+from lmtutorial.models.language_model import LSTMLanguageModel
+from lmtutorial.training.loop import load_checkpoint, save_checkpoint
+from lmtutorial.training.sampling import (
+    beam_generate,
+    generate,
+    next_token,
+    top_k_filter,
+    top_p_filter,
+)
 
 
 def test_zero_temperature_is_greedy_and_top_1_too():

@@ -43,7 +43,7 @@ def reverse_padded(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
 class BiLSTM(torch.nn.Module):
     """A multi-layer bidirectional LSTM over right-padded batches (batch, seq_len, input_size).
 
-    Each layer is two :class:`lmtutorial.LSTM` s: ``forward_layers[k]`` and ``backward_layers[k]``, whose
+    Each layer is two :class:`lmtutorial.core.lstm.LSTM` s: ``forward_layers[k]`` and ``backward_layers[k]``, whose
     parameters are torch's ``weight_ih_l{k}`` and ``weight_ih_l{k}_reverse`` (and so on) of
     ``torch.nn.LSTM(bidirectional=True, batch_first=True)``. Returns ``output`` (batch, seq_len, 2 hidden_size),
     zero at padded steps, and ``h_n`` (2 num_layers, batch, hidden_size) laid out as torch's: layer by layer,
@@ -121,6 +121,6 @@ class BiLSTMClassifier(torch.nn.Module):
 
 
 def classifier_loss(model: torch.nn.Module, batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor]) -> torch.Tensor:
-    """Mean cross-entropy of a batch ``(ids, lengths, labels)``, for :func:`lmtutorial.train`."""
+    """Mean cross-entropy of a batch ``(ids, lengths, labels)``, for :func:`lmtutorial.training.loop.train`."""
     ids, lengths, labels = batch
     return cross_entropy(model(ids, lengths), labels)

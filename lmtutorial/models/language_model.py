@@ -20,7 +20,7 @@ RECURRENT = {"lmtutorial": LSTM, "torch": torch.nn.LSTM}
 class LSTMLanguageModel(torch.nn.Module):
     """Next-token logits (batch, seq_len, vocab_size) for token ids (batch, seq_len).
 
-    ``recurrent="torch"`` swaps :class:`lmtutorial.LSTM` for ``torch.nn.LSTM``: same parameter names, so the two
+    ``recurrent="torch"`` swaps :class:`lmtutorial.core.lstm.LSTM` for ``torch.nn.LSTM``: same parameter names, so the two
     models load each other's state dicts. ``dropout`` applies to the embeddings, between LSTM layers and before the
     output layer. ``max_len`` is the longest sequence one call accepts: training stores activations for every
     position, so longer text is fed in pieces, passing the returned state on.
