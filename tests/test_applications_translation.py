@@ -9,11 +9,11 @@ from lmtutorial.applications.translation import (
     plot_attention,
     plot_bleu_by_length,
     score,
-    SIZES,
     split_numbers,
     train_translator,
     translate_numbers,
 )
+from lmtutorial.book.sizes import SIZES
 from lmtutorial.data.tasks import number_batch, number_to_words, TARGET_VOCAB
 from lmtutorial.models.seq2seq import AttentionDecoder, LSTMDecoder
 from lmtutorial.training.beam import beam_search
@@ -30,7 +30,7 @@ def test_split_tests_on_unseen_numbers_some_longer_than_any_training_number():
 
 
 def test_sizes_test_longer_inputs_than_they_train_on():
-    for sizes in SIZES.values():
+    for sizes in SIZES["ch06_2_translation"].values():
         assert max(sizes["test_digits"]) > sizes["train_max_digits"]
 
 

@@ -24,12 +24,6 @@ if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerFast
 
 SQUAD_HUB_MODEL = "distilbert/distilbert-base-cased-distilled-squad"
-SIZES = {  # test reviews the rule scans; training reviews with and without a score; held-out test reviews
-    "ci": dict(ie_reviews=10_000, train_scan=6_000, train_scored=150, train_unscored=150, null_per_answer=2.0,
-               max_length=128, stride=32, batch_size=16, lr=3e-4, epochs=1, test_reviews=400),
-    "full": dict(ie_reviews=25_000, train_scan=25_000, train_scored=600, train_unscored=600, null_per_answer=2.0,
-                 max_length=128, stride=32, batch_size=16, lr=3e-4, epochs=1, test_reviews=1_500),
-}
 
 
 def normalize_answer(text: str) -> str:

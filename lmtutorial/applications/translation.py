@@ -22,13 +22,6 @@ from lmtutorial.training.loop import History, train
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-SIZES = {  # "full" keeps the small budget at which the bottleneck shows, and tests on four times as many numbers
-    "ci": dict(train_numbers=2_000, train_max_digits=5, test_digits=(3, 4, 5, 6), test_per_length=100,
-               embed_dim=16, hidden_size=32, batch_size=64, epochs=8, lr=0.02, beam_width=4, seeds=(0,)),
-    "full": dict(train_numbers=2_000, train_max_digits=5, test_digits=(3, 4, 5, 6), test_per_length=400,
-                 embed_dim=16, hidden_size=32, batch_size=64, epochs=8, lr=0.02, beam_width=4,
-                 seeds=(0, 1, 2, 3, 4)),
-}
 MAX_LEN = 14  # output words: the longest number in words ("seven hundred seventy seven thousand …") has 12
 
 
@@ -124,7 +117,7 @@ def evaluate(model: Seq2Seq, test: dict[int, list[int]], beam_width: int = 1,
 def seed_runs(train_numbers: list[int], test: dict[int, list[int]],
               sizes: dict) -> dict[int, dict[str, dict[str, dict]]]:
     """Train both translators from each of ``sizes["seeds"]`` (the seed of the initial weights; same data) and
-    :func:`evaluate` them: ``{seed: {model: {"greedy": ..., "beam": ...}}}``; ``sizes`` is one of :data:`SIZES`."""
+    :func:`evaluate` them: ``{seed: {model: {"greedy": ..., "beam": ...}}}``; ``sizes`` is chapter 6.2's entry of :data:`lmtutorial.book.sizes.SIZES`."""
     runs = {}
     for seed in sizes["seeds"]:
         runs[seed] = {}

@@ -1,0 +1,76 @@
+"""How big each page's run is: one table per page, one entry per size profile.
+
+A page reads its sizes in one line, ``SIZE = page_sizes("ch03_algorithms")``: the entry of the current profile
+(:func:`lmtutorial.book.resources.profile`). ``ci`` fits the two-core machine that builds the book; ``full`` makes
+the results the website cites.
+"""
+
+from __future__ import annotations
+
+from lmtutorial.book.resources import PROFILES, profile
+
+SIZES: dict[str, dict[str, dict]] = {
+    # four reviews through a small, untrained model: the same in every profile
+    "ch02_core_concepts": {
+        name: dict(vocab_reviews=2_000, vocab_size=5_000, source_lengths=(24, 17, 20, 9), target_length=12,
+                   embed_dim=32, hidden_size=64)
+        for name in PROFILES
+    },
+    "ch03_algorithms": {
+        "ci": dict(
+            language_model=dict(train_reviews=1_000, val_reviews=200, vocab_size=3_000, embed_dim=64,
+                                hidden_size=128, batch_size=32, bptt=35, epochs=1, lr=0.008, val_every=60),
+            numbers=dict(train_numbers=16_000, test_numbers=500, embed_dim=32, hidden_size=128, batch_size=64,
+                         epochs=3, lr=0.005)),
+        "full": dict(
+            language_model=dict(train_reviews=6_000, val_reviews=500, vocab_size=6_000, embed_dim=128,
+                                hidden_size=256, batch_size=32, bptt=35, epochs=1, lr=0.005, val_every=300),
+            numbers=dict(train_numbers=48_000, test_numbers=1_500, embed_dim=32, hidden_size=256, batch_size=64,
+                         epochs=4, lr=0.004)),
+    },
+    # skip-gram on IMDb: "full" reads all training reviews
+    "ch04_math": {
+        "ci": dict(reviews=8_000, vocab_size=5_000, dim=50, window=3, epochs=1, batch_size=8192, lr=0.02),
+        "full": dict(reviews=25_000, vocab_size=10_000, dim=100, window=3, epochs=2, batch_size=8192, lr=0.01),
+    },
+    # the article's script (script), the reviews whose lengths are counted (None: all training reviews) and
+    # the arguments of lmtutorial.hf.finetune.finetune (finetune); page 5 adjusts the last for its model and GPU
+    "ch05_bert_project": {
+        "ci": dict(script=dict(train=40, test=32, max_length=128, epochs=2), length_sample=2_000,
+                   finetune=dict(train_size=640, test_size=400, validation_fraction=0.1, epochs=1, max_length=64,
+                                 head=16, max_tokens=1024, eval_batch_size=64)),
+        "full": dict(script=dict(train=4_000, test=4_000, max_length=512, epochs=2), length_sample=None,
+                     finetune=dict(epochs=3)),
+    },
+    "ch06_2_translation": {  # "full" keeps the small budget at which the bottleneck shows, tests on 4x as many
+        "ci": dict(train_numbers=2_000, train_max_digits=5, test_digits=(3, 4, 5, 6), test_per_length=100,
+                   embed_dim=16, hidden_size=32, batch_size=64, epochs=8, lr=0.02, beam_width=4, seeds=(0,)),
+        "full": dict(train_numbers=2_000, train_max_digits=5, test_digits=(3, 4, 5, 6), test_per_length=400,
+                     embed_dim=16, hidden_size=32, batch_size=64, epochs=8, lr=0.02, beam_width=4,
+                     seeds=(0, 1, 2, 3, 4)),
+    },
+    # test reviews the rule scans; training reviews with and without a score; held-out test reviews
+    "ch06_3_question_answering": {
+        "ci": dict(ie_reviews=10_000, train_scan=6_000, train_scored=150, train_unscored=150, null_per_answer=2.0,
+                   max_length=128, stride=32, batch_size=16, lr=3e-4, epochs=1, test_reviews=400),
+        "full": dict(ie_reviews=25_000, train_scan=25_000, train_scored=600, train_unscored=600,
+                     null_per_answer=2.0, max_length=128, stride=32, batch_size=16, lr=3e-4, epochs=1,
+                     test_reviews=1_500),
+    },
+    "ch06_4_generation": {
+        "ci": dict(train_reviews=600, val_reviews=100, vocab_size=3_000, embed_dim=64, hidden_size=128, lr=0.008,
+                   prompts=20, llm_tokens=30),
+        "full": dict(train_reviews=2_000, val_reviews=400, vocab_size=5_000, embed_dim=128, hidden_size=256,
+                     lr=0.005, prompts=100, llm_tokens=60),
+    },
+    "ch07_tools": {"ci": dict(matmul=512), "full": dict(matmul=2048)},  # square matrices timed
+    "ch08_summary": {"ci": dict(reviews=5_000), "full": dict(reviews=25_000)},  # IMDb reviews tokenized
+    "ch09_faq": {"ci": dict(length_sample=2_000), "full": dict(length_sample=25_000)},  # reviews tokenized
+}
+
+
+def page_sizes(page: str) -> dict:
+    """The sizes of ``page`` (a file name in ``book/`` without ``.md``) in the current profile."""
+    if page not in SIZES:
+        raise KeyError(f"page_sizes: expected one of {sorted(SIZES)}, got {page!r}")
+    return SIZES[page][profile()]
