@@ -117,7 +117,8 @@ def next_token_log_probs(
     shared = shared_prefix_length(encoded) if share_prefix else 0
     prefix_cache = None
     if shared:
-        prefix_cache = model(input_ids=torch.tensor([encoded[0][:shared]]), use_cache=True).past_key_values
+        prefix = model(input_ids=torch.tensor([encoded[0][:shared]]), use_cache=True)
+        prefix_cache = prefix["cache"] if "cache" in prefix else prefix.past_key_values  # < 5.25
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     columns = torch.tensor(list(token_ids))
     out = torch.empty(len(encoded), len(columns))
