@@ -6,19 +6,20 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
-import re
 
+import jupytext
 import pytest
 from conftest import REPO
 
 PAGES = sorted((REPO / "book").glob("*.md"))
-CELL = re.compile(r"```\{code-cell\}[^\n]*\n(?:---\n.*?\n---\n)?(.*?)\n```", re.S)
 HOMES = "lmtutorial.applications"  # a page's own module may re-export what the page uses
 
 
 def page_imports(page):
-    for cell in CELL.findall(page.read_text()):
-        code = "\n".join(line for line in cell.splitlines() if not line.startswith((":", "%", "!")))
+    for cell in jupytext.read(page, fmt="md:myst").cells:
+        if cell.cell_type != "code":
+            continue
+        code = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
         try:
             tree = ast.parse(code)
         except SyntaxError:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+import jupytext
 import pytest
 from conftest import REPO
 
@@ -13,7 +14,6 @@ from lmtutorial.book.resources import PROFILES
 from lmtutorial.book.sizes import page_sizes, SIZES
 
 PAGES = sorted((REPO / "book").glob("*.md"))
-CELL = re.compile(r"```\{code-cell\}[^\n]*\n(.*?)\n```", re.S)
 INLINE = re.compile(r"""[{,]\s*["'](ci|full)["']\s*:""")  # a profile as a dictionary key
 
 
@@ -26,7 +26,8 @@ def test_each_table_names_a_page_and_has_every_profile_with_the_same_names(page)
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda page: page.stem)
 def test_a_page_reads_its_sizes_from_its_table_only(page):
-    code = "\n".join(CELL.findall(page.read_text()))
+    code = "\n".join(cell.source for cell in jupytext.read(page, fmt="md:myst").cells
+                     if cell.cell_type == "code")
     assert not INLINE.findall(code), f"{page.name} keeps a size dictionary of its own"
     for name in re.findall(r"page_sizes\(\"([^\"]+)\"\)", code):
         assert name == page.stem, f"{page.name} reads the sizes of {name}"
