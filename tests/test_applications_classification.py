@@ -10,6 +10,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
+from lmtutorial.core.metrics import roc_auc  # noqa: E402
+
 from conftest import FAST, tiny_chat_model  # noqa: E402
 from lmtutorial.applications.classification import (  # noqa: E402
     accuracy_of,
@@ -86,8 +88,8 @@ def test_accuracy_and_crossover() -> None:
     assert accuracy_of(torch.tensor([1, 0, 1, 1]), [1, 0, 0, 1]) == 0.75
     with pytest.raises(ValueError, match=r"predictions: expected one per label, shape \(3,\), got \(2,\)"):
         accuracy_of(torch.tensor([1, 0]), [1, 0, 0])
-    curve = {16: 0.52, 64: 0.61, 256: 0.78, 1024: 0.85}
-    assert crossover(curve, 0.60) == 64
+    curve = {16: [0.52], 64: [0.60, 0.62], 256: [0.78], 1024: [0.85]}
+    assert crossover(curve, 0.60) == 64  # the mean over seeds
     assert crossover(curve, 0.61) == 256  # "more accurate than": a tie is not a crossing
     assert crossover(curve, 0.90) is None
     assert [learning_curve_epochs(n) for n in (16, 32, 50, 1024)] == [8, 4, 3, 3]
@@ -106,10 +108,11 @@ def test_the_fine_tuned_encoder_comes_back_as_its_best_epoch(tiny, toy, one_thre
 
 def test_encoder_learning_curve_fine_tunes_once_per_size(tiny, toy, one_thread) -> None:
     lines = []
-    curve = encoder_learning_curve(str(tiny), toy["train"], toy["test"], [20, 40], progress=lines.append,
-                                   **{**FAST, "epochs": 1})
-    assert list(curve) == [20, 40] and all(0.0 <= a <= 1.0 for a in curve.values())
-    assert lines[0].startswith("fine-tuned on    20 reviews (1 epochs): accuracy")
+    curve = encoder_learning_curve(str(tiny), toy["train"], toy["test"], [20, 40], seeds=(0, 1),
+                                   known={(40, 1): 0.25}, progress=lines.append, **{**FAST, "epochs": 1})
+    assert list(curve) == [20, 40] and all(len(a) == 2 and 0.0 <= min(a) for a in curve.values())
+    assert curve[40][1] == 0.25 and len(lines) == 3  # the known run is not repeated
+    assert lines[0].startswith("fine-tuned on    20 reviews (1 epochs, seed 0): accuracy")
 
 
 @pytest.fixture(scope="module")
@@ -126,12 +129,18 @@ def test_llm_curve_and_predictor_agree_with_prompting_scores(chat) -> None:
     pool = list(zip(GOOD + BAD, [1] * 4 + [0] * 4))
     texts, labels = ["a good plot", "a bad plot", "truly bad acting"], [1, 0, 0]
     lines = []
-    curve = llm_learning_curve(model, tokenizer, pool, texts, labels, shots=(0, 2), progress=lines.append)
-    scores = score_reviews(model, tokenizer, texts, sample_shots(pool, 2, 0))
-    assert curve[2] == {"plain": accuracy_of(scores.predictions(), labels),
-                        "calibrated": accuracy_of(scores.predictions(calibrated=True), labels),
-                        "positive_share": scores.predictions().float().mean().item()}
-    assert list(curve) == [0, 2] and lines[1].startswith("2 examples in context: accuracy")
+    curve = llm_learning_curve(model, tokenizer, pool, texts, labels, shots=(0, 2), draws=2,
+                               progress=lines.append)
+    scores = score_reviews(model, tokenizer, texts, sample_shots(pool, 2, 1))  # the second draw
+    log_odds = scores.log_probs[:, 1] - scores.log_probs[:, 0]
+    assert {name: values[1] for name, values in curve[2].items()} == {
+        "plain": accuracy_of(scores.predictions(), labels),
+        "calibrated": accuracy_of(scores.predictions(calibrated=True), labels),
+        "positive_share": scores.predictions().float().mean().item(),
+        "auc": roc_auc(log_odds.tolist(), labels), "auc_calibrated": curve[2]["auc_calibrated"][1]}
+    assert curve[2]["auc_calibrated"] == pytest.approx(curve[2]["auc"])  # calibration shifts the log-odds
+    assert list(curve) == [0, 2] and len(curve[0]["plain"]) == 1  # one zero-shot prompt
+    assert lines[1].startswith("2 examples in context (draw 0): accuracy")
     predict = llm_predictor(model, tokenizer, sample_shots(pool, 2, 0))
     assert torch.equal(predict(texts), scores.predictions())
     with pytest.raises(ValueError, match=r"k: expected 0..8 examples \(the size of the pool\), got 9"):
@@ -139,8 +148,9 @@ def test_llm_curve_and_predictor_agree_with_prompting_scores(chat) -> None:
 
 
 def test_learning_curve_plot_draws_the_encoder_and_both_llm_lines() -> None:
-    ax = plot_learning_curve({16: 0.5, 64: 0.7, 256: 0.8}, {0: {"plain": 0.55, "calibrated": 0.6},
-                                                           4: {"plain": 0.6, "calibrated": 0.62}})
+    ax = plot_learning_curve({16: [0.5, 0.52], 64: [0.7], 256: [0.8]},
+                             {0: {"plain": [0.55], "calibrated": [0.6]},
+                              4: {"plain": [0.6, 0.5], "calibrated": [0.62, 0.6]}})
     assert [line.get_label() for line in ax.get_lines()[:3]] == [
         "fine-tuned encoder (n training reviews)", "prompted LLM, plain (k in context)",
         "prompted LLM, calibrated (k in context)"]

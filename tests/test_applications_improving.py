@@ -1,4 +1,4 @@
-"""lmtutorial.applications.improving: the runs behind chapter 6.6, on toy reviews and a tiny BERT (no download)."""
+"""lmtutorial.applications.improving: the runs behind chapter 6.5, on toy reviews and a tiny BERT (no download)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,14 @@ import pytest
 import torch
 
 from lmtutorial.applications.improving import (
-    SIZES, Budget, Encoded, SharedEncoderTwoHeads, accuracy, batches, bert_logits, classifier_from_encoder, encode,
+    Encoded, SharedEncoderTwoHeads, batches, bert_logits, classifier_from_encoder, encode,
     fill_mask, finetune_classifier, mean_and_spread, multitask_scores, predict, pretrain_masked_lm,
-    small_bert_config, student_logits, train_multitask, train_student,
+    small_bert_config, student_logits, logit_accuracy, train_multitask, train_student,
 )
+from lmtutorial.book.sizes import SIZES
 from lmtutorial.hf.tiny_bert import toy_reviews, train_wordpiece
 from lmtutorial.methods.masked_lm import Masker
+from lmtutorial.training.budget import Budget
 
 LENGTH = 24
 
@@ -88,7 +90,7 @@ def test_classifier_from_encoder_copies_the_body_and_same_seed_same_run(toy):
         runs.append(finetune_classifier(model, data, Budget(8, 16, 1e-3), seed=1, progress=False))
     assert runs[0] == runs[1]
     logits = predict(bert_logits(model), data)
-    assert logits.shape == (96, 2) and 0 <= accuracy(logits, data.labels) <= 1
+    assert logits.shape == (96, 2) and 0 <= logit_accuracy(logits, data.labels) <= 1
 
 
 def test_student_learns_from_labels_from_a_teacher_and_from_a_transfer_set(toy):
@@ -100,7 +102,7 @@ def test_student_learns_from_labels_from_a_teacher_and_from_a_transfer_set(toy):
         torch.manual_seed(0)
         student = BagOfWords(int(data.ids.max()) + 1)
         train_student(student, data, Budget(60, 16, 3e-2), seed=0, progress=False, **kwargs)
-        scores[name] = accuracy(predict(student_logits(student), data), data.labels)
+        scores[name] = logit_accuracy(predict(student_logits(student), data), data.labels)
     assert min(scores.values()) > 0.8, scores
 
 
@@ -144,8 +146,7 @@ def test_mean_and_spread():
 
 
 def test_both_profiles_set_the_same_sizes_and_keep_copies_within_the_budget():
-    assert SIZES["ci"].keys() == SIZES["full"].keys()
-    for size in SIZES.values():
+    for size in SIZES["ch06_5_improving"].values():
         steps = size["pretrain_checkpoints"]
         assert steps[0] == 0 and max(steps) == size["pretrain"].steps  # the control, then the last copy
         assert size["few"] <= size["labelled"] and all(seed >= 0 for seed in size["seeds"])

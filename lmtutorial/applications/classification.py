@@ -1,18 +1,5 @@
-"""Section 6.1: one IMDb test subset classified three ways, and what labelled data buys each way.
-
-The three classifiers:
-
-- a bidirectional LSTM trained from scratch (:class:`~lmtutorial.models.classifier.BiLSTMClassifier`):
-  :func:`train_bilstm`, :func:`bilstm_predictor`;
-- the pretrained encoder of chapter 5 fine-tuned with :func:`lmtutorial.hf.finetune.finetune`:
-  :func:`finetune_encoder`, :func:`encoder_predictor`;
-- a prompted generative LLM (:mod:`lmtutorial.llm`): :func:`llm_learning_curve`, :func:`llm_predictor`.
-
-Each is measured the same way: accuracy on the same test reviews, parameters, and CPU seconds per review
-(:func:`seconds_per_review`, one review at a time, as a service answering one request). The learning curve sets the
-prompted LLM with k examples in its context against the encoder fine-tuned on n labelled reviews
-(:func:`encoder_learning_curve`); :func:`crossover` finds the fewest labelled reviews with which the encoder beats
-the LLM's best prompt. :func:`plot_learning_curve` and :func:`plot_tradeoffs` draw them.
+"""Section 6.1: one IMDb test subset classified three ways (a BiLSTM from scratch, the fine-tuned encoder of
+chapter 5, a prompted LLM), with accuracy, parameters, CPU seconds per review and learning curves.
 """
 
 from __future__ import annotations
@@ -22,7 +9,7 @@ import random
 import statistics
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import torch
@@ -33,15 +20,6 @@ from lmtutorial.models.classifier import BiLSTMClassifier, classifier_loss
 from lmtutorial.training.loop import History, train
 
 Predictor = Callable[[Sequence[str]], torch.Tensor]  # texts -> predicted labels (n,)
-
-# Sizes of each profile: "ci" runs when the book is built, "full" in bench/ch06_full.py classification.
-SIZES = {
-    "ci": dict(test=32, max_words=40, bilstm_train=800, bilstm_epochs=2, encoder_sizes=(32, 128),
-               shots=(0, 1), latency_reviews=4),
-    "full": dict(test=300, max_words=40, bilstm_train=3000, bilstm_epochs=4,
-                 encoder_sizes=(16, 64, 256, 1024), shots=(0, 1, 4, 8), latency_reviews=10),
-}
-
 
 def first_words(data, max_words: int):  # noqa: ANN001, ANN201 - datasets.Dataset in and out
     """``data`` (columns ``text``, ``label``) with each review cleaned and cut to its first ``max_words`` words
@@ -165,8 +143,8 @@ def llm_predictor(model: torch.nn.Module, tokenizer, shots: Sequence[tuple[str, 
 
 
 def seconds_per_review(predict: Predictor, texts: Sequence[str], warmup: int = 1) -> float:
-    """Median wall-clock seconds to classify one review, each of ``texts`` on its own (after ``warmup`` calls
-    that are not counted: the first call pays for one-off set-up)."""
+    """Median wall-clock seconds to classify one review, each of ``texts`` on its own, after ``warmup`` uncounted
+    calls."""
     if not texts:
         raise ValueError("texts: expected at least one review to time, got none")
     for text in texts[:warmup]:
@@ -189,75 +167,101 @@ def accuracy_of(predictions: torch.Tensor, labels: Sequence[int]) -> float:
 
 
 def learning_curve_epochs(n: int, min_epochs: int = 3, min_reviews: int = 128) -> int:
-    """Epochs for a fine-tune on ``n`` reviews: ``min_epochs``, or more so that training sees at least
-    ``min_reviews`` reviews (a 16-review run otherwise takes one or two optimiser steps in all)."""
+    """Epochs for a fine-tune on ``n`` reviews: ``max(min_epochs, ⌈min_reviews / n⌉)``."""
     return max(min_epochs, math.ceil(min_reviews / n))
 
 
-def encoder_learning_curve(model: str, train, test, sizes: Sequence[int], seed: int = 0,
-                           progress: Callable[[str], None] | None = print, **options) -> dict[int, float]:
+def encoder_learning_curve(model: str, train, test, sizes: Sequence[int], seeds: Sequence[int] = (0,),
+                           known: Mapping[tuple[int, int], float] | None = None,
+                           progress: Callable[[str], None] | None = print, **options) -> dict[int, list[float]]:
     """Test accuracy of the encoder fine-tuned on a balanced subset of ``n`` reviews of ``train``, for each
-    ``n`` in ``sizes`` (``lmtutorial.data.imdb.balanced_subset`` with one seed: each subset holds the smaller
-    ones). Epochs follow :func:`learning_curve_epochs` unless ``options`` sets them."""
+    ``n`` in ``sizes`` and each seed (the seed draws the subset, ``lmtutorial.data.imdb.balanced_subset``, and
+    the fine-tune's initial head and order): ``{n: [accuracy per seed]}``. ``known`` holds accuracies already
+    measured, keyed ``(n, seed)``, which are not fine-tuned again. Epochs follow :func:`learning_curve_epochs`
+    unless ``options`` sets them."""
     from lmtutorial.data.imdb import balanced_subset
 
+    known = known or {}
     curve = {}
     for n in sizes:
-        run = {"epochs": learning_curve_epochs(n), "seed": seed, **options}
-        results, _ = finetune_encoder(model, balanced_subset(train, n, seed), test, **run)
-        curve[n] = results["test"]["accuracy"]
-        if progress is not None:
-            progress(f"fine-tuned on {n:5,d} reviews ({run['epochs']} epochs): accuracy {curve[n]:.1%}")
+        curve[n] = []
+        for seed in seeds:
+            run = {"epochs": learning_curve_epochs(n), "seed": seed, **options}
+            if (n, seed) in known:
+                curve[n].append(known[n, seed])
+                continue
+            results, _ = finetune_encoder(model, balanced_subset(train, n, seed), test, **run)
+            curve[n].append(results["test"]["accuracy"])
+            if progress is not None:
+                progress(f"fine-tuned on {n:5,d} reviews ({run['epochs']} epochs, seed {seed}): "
+                         f"accuracy {curve[n][-1]:.1%}")
     return curve
 
 
 def llm_learning_curve(model: torch.nn.Module, tokenizer, pool: Sequence[tuple[str, int]],
                        texts: Sequence[str], labels: Sequence[int], shots: Sequence[int] = (0, 1, 4, 8),
-                       seed: int = 0, max_words: int = 150,
-                       progress: Callable[[str], None] | None = print) -> dict[int, dict[str, float]]:
-    """Accuracy of the prompted LLM with k labelled examples of ``pool`` in context, for each k in ``shots``,
-    as it is (``"plain"``) and after contextual calibration (``"calibrated"``), and the share of reviews it
-    calls positive (``"positive_share"``, plain): near 0 or 1, the prompt answers one label whatever the review."""
-    from lmtutorial.llm.prompting import sample_shots, score_reviews
+                       draws: int = 1, seed: int = 0, max_words: int = 150,
+                       progress: Callable[[str], None] | None = print) -> dict[int, dict[str, list[float]]]:
+    """The prompted LLM with k labelled examples of ``pool`` in context, for each k in ``shots`` and each of
+    ``draws`` draws of the examples and their order (seeds ``seed``, ``seed + 1``, …; one prompt for k = 0):
+    ``{k: {measure: [value per draw]}}`` with the measures accuracy as it is (``"plain"``) and after contextual
+    calibration (``"calibrated"``), the share of reviews called positive (``"positive_share"``, plain), and the
+    ROC AUC of the label log-odds (``"auc"``, ``"auc_calibrated"``)."""
+    from lmtutorial.core.metrics import roc_auc
+    from lmtutorial.llm.prompting import calibrate, sample_shots, score_reviews
 
     curve = {}
     for k in shots:
-        scores = score_reviews(model, tokenizer, texts, sample_shots(pool, k, seed), max_words=max_words)
-        curve[k] = {"plain": accuracy_of(scores.predictions(), labels),
-                    "calibrated": accuracy_of(scores.predictions(calibrated=True), labels),
-                    "positive_share": scores.predictions().float().mean().item()}
-        if progress is not None:
-            progress(f"{k} examples in context: accuracy {curve[k]['plain']:.1%}, "
-                     f"calibrated {curve[k]['calibrated']:.1%}; "
-                     f"{curve[k]['positive_share']:.0%} of reviews called positive")
+        curve[k] = {"plain": [], "calibrated": [], "positive_share": [], "auc": [], "auc_calibrated": []}
+        for draw in range(draws if k else 1):
+            scores = score_reviews(model, tokenizer, texts, sample_shots(pool, k, seed + draw),
+                                   max_words=max_words)
+            calibrated = calibrate(scores.log_probs, scores.content_free).log()
+            measures = {"plain": accuracy_of(scores.predictions(), labels),
+                        "calibrated": accuracy_of(scores.predictions(calibrated=True), labels),
+                        "positive_share": scores.predictions().float().mean().item(),
+                        "auc": roc_auc((scores.log_probs[:, 1] - scores.log_probs[:, 0]).tolist(), labels),
+                        "auc_calibrated": roc_auc((calibrated[:, 1] - calibrated[:, 0]).tolist(), labels)}
+            for name, value in measures.items():
+                curve[k][name].append(value)
+            if progress is not None:
+                progress(f"{k} examples in context (draw {draw}): accuracy {measures['plain']:.1%}, "
+                         f"calibrated {measures['calibrated']:.1%}; {measures['positive_share']:.0%} "
+                         f"of reviews called positive; ROC AUC {measures['auc']:.3f}")
     return curve
 
 
-def crossover(encoder_curve: dict[int, float], llm_accuracy: float) -> int | None:
-    """The fewest labelled reviews with which the fine-tuned encoder is more accurate than ``llm_accuracy``
-    (e.g. the LLM's best prompt), or ``None`` if no point of ``encoder_curve`` is."""
-    above = [n for n, accuracy in encoder_curve.items() if accuracy > llm_accuracy]
+def crossover(encoder_curve: Mapping[int, Sequence[float]], llm_accuracy: float) -> int | None:
+    """The fewest labelled reviews with which the fine-tuned encoder's mean accuracy over seeds is above
+    ``llm_accuracy`` (e.g. the LLM's best prompt), or ``None`` if no point of ``encoder_curve`` is."""
+    above = [n for n, accuracies in encoder_curve.items() if statistics.fmean(accuracies) > llm_accuracy]
     return min(above) if above else None
 
 
-def plot_learning_curve(encoder_curve: dict[int, float], llm_curve: dict[int, dict[str, float]],
+def plot_learning_curve(encoder_curve: Mapping[int, Sequence[float]],
+                        llm_curve: Mapping[int, Mapping[str, Sequence[float]]],
                         ax=None, chance: float = 0.5):  # noqa: ANN001, ANN201 - matplotlib types
-    """Accuracy against the number of labelled examples: the fine-tuned encoder (n reviews, log scale) and the
-    prompted LLM (k examples in context, plain and calibrated), with chance level as a dotted line."""
+    """Accuracy against the number of labelled examples: the fine-tuned encoder (n reviews, log scale; mean over
+    seeds) and the prompted LLM (k examples in context, plain and calibrated; mean over draws), each with its
+    range as a band, and chance level as a dotted line."""
     import matplotlib.pyplot as plt
 
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4), layout="constrained")
     sizes = sorted(encoder_curve)
-    ax.plot(sizes, [encoder_curve[n] for n in sizes], "o-", label="fine-tuned encoder (n training reviews)")
     shots = sorted(llm_curve)
     x = [max(k, 0.5) for k in shots]  # k = 0 is drawn at 0.5 on the log axis
-    for kind, style in (("plain", "s--"), ("calibrated", "^:")):
-        ax.plot(x, [llm_curve[k][kind] for k in shots], style, label=f"prompted LLM, {kind} (k in context)")
+    lines = [(sizes, [encoder_curve[n] for n in sizes], "o-", "fine-tuned encoder (n training reviews)")]
+    lines += [(x, [llm_curve[k][kind] for k in shots], style, f"prompted LLM, {kind} (k in context)")
+              for kind, style in (("plain", "s--"), ("calibrated", "^:"))]
+    for xs, values, style, label in lines:
+        (line,) = ax.plot(xs, [statistics.fmean(v) for v in values], style, label=label)
+        ax.fill_between(xs, [min(v) for v in values], [max(v) for v in values], color=line.get_color(),
+                        alpha=0.15, linewidth=0)
     ax.axhline(chance, color="grey", linestyle=":", linewidth=1)
     ax.set_xscale("log", base=2)
     ax.set_xticks(sorted({*x, *sizes}), [("0" if v == 0.5 else f"{v:g}") for v in sorted({*x, *sizes})])
-    ax.set_xlabel("labelled examples (k = 0 drawn at the left edge)")
+    ax.set_xlabel("labelled examples (k = 0 drawn at the left edge); bands: range over seeds or draws")
     ax.set_ylabel("test accuracy")
     ax.set_ylim(min(0.4, ax.get_ylim()[0]), 1.0)
     ax.legend(loc="upper left", fontsize="small")  # the curves rise from chance, so upper left stays free

@@ -1,8 +1,6 @@
-"""Chapter 6.6's experiments: four ways to make a model better or cheaper, each against a control.
+"""Chapter 6.5 (page ``ch06_5_improving``; the article's section 6.6): four ways to make a model better or cheaper.
 
-Every comparison holds the data, the optimiser, the number of steps, the batch size and the seed fixed; only the
-method changes. The pieces (masking, the distillation loss, the two heads) live in :mod:`lmtutorial.methods`;
-this module wires them into runs that return plain dicts for the page and for ``bench/ch06_full.py improving``.
+Runs of the methods of :mod:`lmtutorial.methods`, each against a control with the same data, steps, batch and seed.
 """
 
 from __future__ import annotations
@@ -19,31 +17,7 @@ from lmtutorial.methods.distillation import distillation_loss
 from lmtutorial.methods.masked_lm import IGNORE, Masker, mask_tokens, masked_lm_loss
 from lmtutorial.methods.multitask import TwoHeads, multitask_loss, rating_from_target, rating_targets
 from lmtutorial.progress import tqdm
-
-
-@dataclass(frozen=True)
-class Budget:
-    """What every run of one comparison gets: optimiser steps, batch size, peak learning rate (AdamW, linear
-    warm-up over the first 10 % of steps, then linear decay to 0)."""
-
-    steps: int
-    batch_size: int
-    learning_rate: float
-
-
-# Sizes of each profile: "ci" runs when the book is built, "full" in ``bench/ch06_full.py improving``. Reviews
-# are cut to their first ``length`` WordPiece tokens; each comparison gives its runs one Budget.
-SIZES = {
-    "ci": dict(length=64, vocab=4000, unlabelled=1500, labelled=400, few=64, transfer=400, test=200, seeds=(0,),
-               teacher_epochs=1, pretrain=Budget(120, 32, 3e-3), pretrain_checkpoints=(0, 120),
-               finetune=Budget(50, 32, 5e-4), adapt=Budget(12, 16, 5e-5), few_finetune=Budget(12, 16, 1e-4),
-               student=Budget(50, 32, 3e-3), multitask=Budget(50, 32, 5e-4)),
-    "full": dict(length=64, vocab=8000, unlabelled=15000, labelled=1000, few=64, transfer=4000, test=1000,
-                 seeds=(0, 1, 2), teacher_epochs=2, pretrain=Budget(2400, 32, 3e-3),
-                 pretrain_checkpoints=(0, 600, 1200, 2400), finetune=Budget(200, 32, 5e-4),
-                 adapt=Budget(300, 16, 5e-5), few_finetune=Budget(32, 16, 1e-4),
-                 student=Budget(500, 32, 3e-3), multitask=Budget(200, 32, 5e-4)),
-}
+from lmtutorial.training.budget import Budget
 
 
 @dataclass(frozen=True)
@@ -101,7 +75,7 @@ def batches(n: int, batch_size: int, steps: int, seed: int) -> Iterator[torch.Te
         order = order[batch_size:]
 
 
-def train(model: torch.nn.Module, loss_of: Callable[[torch.Tensor], torch.Tensor], n: int, budget: Budget,
+def train_steps(model: torch.nn.Module, loss_of: Callable[[torch.Tensor], torch.Tensor], n: int, budget: Budget,
           seed: int, desc: str, progress: bool = True,
           after_step: Callable[[int], None] | None = None) -> list[float]:
     """Minimise ``loss_of(batch_indices)`` over ``budget.steps`` AdamW steps; return the loss of every step.
@@ -135,21 +109,18 @@ def predict(forward: Callable[[Encoded], torch.Tensor], data: Encoded, batch_siz
                       for i in range(0, len(data), batch_size)])
 
 
-def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> float:
+def logit_accuracy(logits: torch.Tensor, labels: torch.Tensor) -> float:
+    """The share of rows of ``logits`` whose largest entry is at the label."""
     return (logits.argmax(-1) == labels).float().mean().item()
 
 
-def seconds_per_review(forward: Callable[[Encoded], torch.Tensor], data: Encoded, batch_size: int = 32) -> float:
+def batched_seconds_per_review(forward: Callable[[Encoded], torch.Tensor], data: Encoded, batch_size: int = 32) -> float:
     """Wall-clock inference time per review, batches of ``batch_size``, one warm-up batch first (reported only)."""
     with torch.no_grad():
         forward(data.take(torch.arange(min(batch_size, len(data)))))
         start = time.perf_counter()
         predict(forward, data, batch_size)
     return (time.perf_counter() - start) / len(data)
-
-
-def parameters(model: torch.nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
 
 
 def small_bert_config(vocab_size: int, max_length: int, hidden: int = 128, layers: int = 2, heads: int = 2):
@@ -170,7 +141,7 @@ def finetune_classifier(model: torch.nn.Module, train_set: Encoded, budget: Budg
                         desc: str = "fine-tune", progress: bool = True) -> list[float]:
     """Train a sequence classifier on hard labels (cross-entropy)."""
     forward = bert_logits(model)
-    return train(model, lambda i: F.cross_entropy(forward(train_set.take(i)), train_set.labels[i]),
+    return train_steps(model, lambda i: F.cross_entropy(forward(train_set.take(i)), train_set.labels[i]),
                  len(train_set), budget, seed, desc, progress)
 
 
@@ -182,10 +153,7 @@ def pretrain_masked_lm(model: torch.nn.Module, texts: Encoded, masker: Masker, b
                        keep_at: Sequence[int] = ()) -> tuple[list[float], dict[int, dict[str, torch.Tensor]]]:
     """Train a ``BertForMaskedLM`` to restore masked tokens (see :mod:`lmtutorial.methods.masked_lm`); return
     the loss of every step and a copy of the body's weights (``model.bert.state_dict()``) after each step in
-    ``keep_at`` (0: before the first step).
-
-    The output layer runs at the chosen positions only: the same loss as ``model(...).logits`` everywhere, at about
-    a seventh of the cost of the vocabulary-sized output.
+    ``keep_at`` (0: before the first step). The output layer runs at the chosen positions only (same loss).
     """
     if any(not 0 <= step <= budget.steps for step in keep_at):
         raise ValueError(f"keep_at: expected steps in 0..{budget.steps} (the budget), got {list(keep_at)}")
@@ -204,7 +172,7 @@ def pretrain_masked_lm(model: torch.nn.Module, texts: Encoded, masker: Masker, b
         return masked_lm_loss(model.cls(hidden[chosen]), labels[chosen])
 
     keep(0)
-    losses = train(model, loss_of, len(texts), budget, seed, desc, progress, after_step=keep)
+    losses = train_steps(model, loss_of, len(texts), budget, seed, desc, progress, after_step=keep)
     return losses, kept
 
 
@@ -258,7 +226,7 @@ def train_student(student: torch.nn.Module, data: Encoded, budget: Budget, seed:
         labels = data.labels[index] if use_labels else None
         return distillation_loss(logits, teacher_logits[index], labels, temperature=temperature, alpha=alpha)
 
-    return train(student, loss_of, len(data), budget, seed, desc, progress)
+    return train_steps(student, loss_of, len(data), budget, seed, desc, progress)
 
 
 def student_logits(student: torch.nn.Module) -> Callable[[Encoded], torch.Tensor]:
@@ -294,7 +262,7 @@ def train_multitask(model: SharedEncoderTwoHeads, data: Encoded, budget: Budget,
         return multitask_loss(logits, rating, data.labels[index], targets[index],
                               sentiment_weight=sentiment_weight, rating_weight=rating_weight)
 
-    return train(model, loss_of, len(data), budget, seed, desc, progress)
+    return train_steps(model, loss_of, len(data), budget, seed, desc, progress)
 
 
 @torch.no_grad()
@@ -304,7 +272,7 @@ def multitask_scores(model: SharedEncoderTwoHeads, data: Encoded) -> dict[str, f
     outputs = [model(data.take(torch.arange(i, min(i + 128, len(data))))) for i in range(0, len(data), 128)]
     logits = torch.cat([o[0] for o in outputs])
     stars = rating_from_target(torch.cat([o[1] for o in outputs]))
-    return {"accuracy": accuracy(logits, data.labels),
+    return {"accuracy": logit_accuracy(logits, data.labels),
             "accuracy_from_rating": ((stars > 5.5).long() == data.labels).float().mean().item(),
             "rating_mae": (stars - data.ratings.float()).abs().mean().item()}
 

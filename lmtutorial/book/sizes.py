@@ -1,13 +1,11 @@
-"""How big each page's run is: one table per page, one entry per size profile.
-
-A page reads its sizes in one line, ``SIZE = page_sizes("ch03_algorithms")``: the entry of the current profile
-(:func:`lmtutorial.book.resources.profile`). ``ci`` fits the two-core machine that builds the book; ``full`` makes
-the results the website cites.
+"""How big each page's run is: one table per page, one entry per size profile (``ci``: the two-core machine that
+builds the book; ``full``: the results the website cites), read with ``SIZE = page_sizes("ch03_algorithms")``.
 """
 
 from __future__ import annotations
 
 from lmtutorial.book.resources import PROFILES, profile
+from lmtutorial.training.budget import Budget
 
 SIZES: dict[str, dict[str, dict]] = {
     # four reviews through a small, untrained model: the same in every profile
@@ -42,6 +40,15 @@ SIZES: dict[str, dict[str, dict]] = {
         "full": dict(script=dict(train=4_000, test=4_000, max_length=512, epochs=2), length_sample=None,
                      finetune=dict(epochs=3)),
     },
+    # test reviews; the BiLSTM's training reviews and epochs; the encoder's training-set sizes and seeds; the
+    # LLM's numbers of examples and draws of them; reviews timed. Every classifier reads a review's first words.
+    "ch06_1_classification": {
+        "ci": dict(test=32, max_words=40, bilstm_train=800, bilstm_epochs=2, encoder_sizes=(32, 128),
+                   encoder_seeds=(0,), shots=(0, 1), draws=1, latency_reviews=4),
+        "full": dict(test=300, max_words=40, bilstm_train=3000, bilstm_epochs=4,
+                     encoder_sizes=(16, 64, 256, 1024), encoder_seeds=(0, 1, 2), shots=(0, 1, 4, 8), draws=5,
+                     latency_reviews=10),
+    },
     "ch06_2_translation": {  # "full" keeps the small budget at which the bottleneck shows, tests on 4x as many
         "ci": dict(train_numbers=2_000, train_max_digits=5, test_digits=(3, 4, 5, 6), test_per_length=100,
                    embed_dim=16, hidden_size=32, batch_size=64, epochs=8, lr=0.02, beam_width=4, seeds=(0,)),
@@ -62,6 +69,19 @@ SIZES: dict[str, dict[str, dict]] = {
                    prompts=20, llm_tokens=30),
         "full": dict(train_reviews=2_000, val_reviews=400, vocab_size=5_000, embed_dim=128, hidden_size=256,
                      lr=0.005, prompts=100, llm_tokens=60),
+    },
+    # reviews are cut to their first `length` WordPiece tokens; each comparison gives its runs one Budget
+    "ch06_5_improving": {
+        "ci": dict(length=64, vocab=4000, unlabelled=1500, labelled=400, few=64, transfer=400, test=200,
+                   seeds=(0,), teacher_epochs=1, pretrain=Budget(120, 32, 3e-3), pretrain_checkpoints=(0, 120),
+                   finetune=Budget(50, 32, 5e-4), adapt=Budget(12, 16, 5e-5),
+                   few_finetune=Budget(12, 16, 1e-4), student=Budget(50, 32, 3e-3),
+                   multitask=Budget(50, 32, 5e-4)),
+        "full": dict(length=64, vocab=8000, unlabelled=15000, labelled=1000, few=64, transfer=4000, test=1000,
+                     seeds=(0, 1, 2), teacher_epochs=2, pretrain=Budget(2400, 32, 3e-3),
+                     pretrain_checkpoints=(0, 600, 1200, 2400), finetune=Budget(200, 32, 5e-4),
+                     adapt=Budget(300, 16, 5e-5), few_finetune=Budget(32, 16, 1e-4),
+                     student=Budget(500, 32, 3e-3), multitask=Budget(200, 32, 5e-4)),
     },
     "ch07_tools": {"ci": dict(matmul=512), "full": dict(matmul=2048)},  # square matrices timed
     "ch08_summary": {"ci": dict(reviews=5_000), "full": dict(reviews=25_000)},  # IMDb reviews tokenized
