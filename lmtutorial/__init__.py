@@ -1,13 +1,7 @@
 """lmtutorial: the tested code behind the executable book *Language models from theory to practice*.
 
-The package is laid out like the book (see the README's Layout); each name lives in one module, and the chapters
-import it from there. This top level keeps only the few names a reader types in a notebook of their own::
-
-    from lmtutorial import FinetuneConfig, finetune, load_imdb, profile
-
-``import lmtutorial`` does not import ``datasets``, ``transformers`` or ``matplotlib``; the fine-tune is imported
-when one of its names is first used.
-"""
+The top level keeps only ``FinetuneConfig``, ``finetune``, ``load_imdb`` and ``profile``; the fine-tune is imported
+on first use."""
 
 from lmtutorial.book.resources import profile
 from lmtutorial.data.imdb import load_imdb

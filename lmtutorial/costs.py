@@ -1,31 +1,6 @@
 """What a model costs: parameter counts, training memory, training FLOPs, GPU peaks and model FLOPs utilisation.
 
-Parameter counts are closed forms of the Hugging Face layouts (``BertModel``, ``GPT2Model``); with hidden size
-``H``, ``L`` layers, feed-forward size ``I``, vocabulary ``V``, ``P`` positions and ``T`` token types::
-
-    BERT  = (V + P + T) H + 2H                                  embeddings and their LayerNorm
-          + L [4(H² + H) + (HI + I) + (IH + H) + 4H]            attention, feed-forward, two LayerNorms
-          + (H² + H)                                            pooler (optional)
-          + (H C + C)                                           classification head with C labels (optional)
-    GPT-2 = (V + P) H + L [(3H² + 3H) + (H² + H) + (HI + I) + (IH + H) + 4H] + 2H   (output layer tied to input)
-
-Training cost rules of thumb:
-
-    model states = N (weight + gradient + optimizer + master-copy bytes)    (Rajbhandari et al. 2020)
-    C ≈ 6 N D    FLOPs to train N parameters on D tokens                     (Kaplan et al. 2020)
-    forward FLOPs per token ≈ 2 N + 4 L n_ctx H     (weights, plus attention over a context of n_ctx tokens)
-    D_opt ≈ 20 N,  so  N_opt = √(C / (6 · 20))                                (Hoffmann et al. 2022)
-
-Throughput: training FLOPs of a BERT encoder over real sequence lengths, and model FLOPs utilisation (MFU).
-
-For a sequence of ``s`` tokens through ``L`` layers of width ``H`` with ``N`` weights in the layers, training
-costs three forward passes (the backward pass computes gradients of inputs and of weights, two forwards' worth),
-each of ``s`` tokens at :func:`forward_flops_per_token` ``= 2N + 4 L s H``:
-
-$$F(s) = 3 s (2N + 4 L s H) = \\underbrace{6 N s}_{\\text{weights}} + \\underbrace{12 L H s^2}_{\\text{attention}}$$
-
-Only real tokens count: padding is work the model does but not work the task needs, so
-``MFU = F_total / (t × peak)`` falls when padding rises.
+Notation: ``V`` vocabulary, ``P`` positions, ``T`` token types, ``H`` hidden size, ``L`` layers, ``I`` feed-forward.
 """
 
 from __future__ import annotations
@@ -53,7 +28,8 @@ def _field(config: object, name: str, kind: str) -> int:
 def bert_parameter_count(config: object, *, pooler: bool = True, num_labels: int = 0) -> int:
     """Parameters of a ``BertModel`` built from ``config`` (a ``BertConfig`` or any object with its fields).
 
-    ``pooler=False`` drops the pooler; ``num_labels=C`` adds the linear head of ``BertForSequenceClassification``.
+    ``(V + P + T) H + 2H + L [4(H² + H) + (HI + I) + (IH + H) + 4H]``, plus ``H² + H`` for the pooler (``pooler=False``
+    drops it) and ``HC + C`` for the linear head of ``BertForSequenceClassification`` (``num_labels=C``).
     """
     kind = "BERT"
     V, H = _field(config, "vocab_size", kind), _field(config, "hidden_size", kind)
@@ -68,7 +44,9 @@ def bert_parameter_count(config: object, *, pooler: bool = True, num_labels: int
 
 
 def gpt2_parameter_count(config: object) -> int:
-    """Parameters of a ``GPT2Model`` built from ``config`` (the language-model head shares the input embedding)."""
+    """Parameters of a ``GPT2Model`` built from ``config`` (the language-model head shares the input embedding).
+
+    ``(V + P) H + L [(3H² + 3H) + (H² + H) + (HI + I) + (IH + H) + 4H] + 2H``."""
     kind = "GPT-2"
     V, H = _field(config, "vocab_size", kind), _field(config, "n_embd", kind)
     L, P = _field(config, "n_layer", kind), _field(config, "n_positions", kind)
@@ -88,8 +66,7 @@ def model_state_bytes(
 ) -> int:
     """Bytes for weights, gradients and optimizer state: ``n_params × (weight + grad + optimizer + master)``.
 
-    Defaults are fp32 Adam/AdamW (4 + 4 + 2×4 = 16 bytes per parameter). Mixed precision as in ZeRO keeps 2-byte
-    weights and gradients plus a 4-byte fp32 master copy: ``weight_bytes=2, grad_bytes=2, master_bytes=4`` (also 16).
+    Defaults: fp32 Adam/AdamW. ZeRO's mixed precision: ``weight_bytes=2, grad_bytes=2, master_bytes=4``.
     """
     check_positive("n_params", n_params)
     per_parameter = (weight_bytes, grad_bytes, optimizer_bytes, master_bytes)
@@ -101,9 +78,7 @@ def model_state_bytes(
 def saved_activation_bytes(model: torch.nn.Module, **inputs: torch.Tensor) -> int:
     """Bytes of the tensors autograd keeps for the backward pass during ``model(**inputs)`` (the activations).
 
-    A measurement, not a formula: every tensor saved for backward is recorded once per storage; the model's own
-    parameters are left out (they are counted by :func:`model_state_bytes`). The result depends on the kernels
-    PyTorch picks on this device (attention kernels on a GPU save less than the CPU's).
+    Measured: each saved storage counts once; the model's parameters do not count.
     """
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model: expected a torch.nn.Module, got {type(model).__name__}")
@@ -135,9 +110,7 @@ def training_flops(n_params: float, n_tokens: float) -> float:
 def forward_flops_per_token(n_params: float, n_layers: int, context: int, hidden: int) -> float:
     """``2 N + 4 L n_ctx H``: FLOPs of one token's forward pass through an encoder attending to ``context`` tokens.
 
-    ``N`` counts the weights of the layers (not the embedding tables, which are looked up, not multiplied). Per layer,
-    the query of each token meets ``n_ctx`` keys (``2 n_ctx H`` FLOPs) and weighs ``n_ctx`` values (``2 n_ctx H``):
-    the term that makes attention's cost grow with the square of the sequence length.
+    ``n_params`` (``N``) counts the weights of the layers, not the embedding tables.
     """
     check_positive("n_params", n_params)
     for name, value in (("n_layers", n_layers), ("context", context), ("hidden", hidden)):
@@ -178,7 +151,7 @@ def encoder_weights(config: object) -> int:
 
 
 def encoder_training_flops(lengths: Sequence[int], config: object) -> float:
-    """``Σ_i F(s_i)`` over the real (unpadded) lengths ``s_i`` of one epoch's sequences."""
+    """``Σ_i F(s_i)``, ``F(s) = 3 s (2N + 4 L s H) = 6 N s + 12 L H s²``, over the real (unpadded) lengths ``s_i``."""
     lengths = np.asarray(lengths, dtype=np.int64)
     if lengths.size == 0 or lengths.min() < 1:
         raise ValueError("lengths: expected at least one sequence, each of length 1 or more")
@@ -195,8 +168,7 @@ def _words(name: str) -> set[str]:
 def peak_flops(device_name: str) -> float | None:
     """Datasheet dense bf16 peak of a GPU named like ``torch.cuda.get_device_name()``, or ``None`` if unknown.
 
-    Names are matched word by word, never by substring, so an unlisted variant (``A10G``, ``GH200``) gets
-    ``None`` rather than the peak of another chip.
+    Matched word by word, never by substring: an unlisted variant (``A10G``, ``GH200``) gets ``None``.
     """
     if not isinstance(device_name, str):
         raise TypeError(f"device_name: expected a GPU's name (torch.cuda.get_device_name()), got "

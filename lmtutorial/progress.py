@@ -1,10 +1,5 @@
-"""Progress bars that read the same in a terminal, in Jupyter or Colab, and on the built website.
-
-``tqdm.auto`` draws an ipywidgets bar inside a notebook, and the offline website cannot show widgets. This bar is
-tqdm's text bar, at most 80 characters wide. In a terminal it is redrawn in place on standard output. In a notebook
-kernel it is one text output that each redraw replaces (a display with an id), so Jupyter and Colab show it moving
-and an executed notebook, hence the website, keeps only its last state: one line of text, not one line per redraw.
-Standard error stays free for warnings, which the book build reports.
+"""Progress bars that read the same in a terminal, in Jupyter or Colab, and on the built website: tqdm's text bar,
+at most 80 characters, on standard output in a terminal and as one replaced text output in a notebook.
 """
 
 from __future__ import annotations

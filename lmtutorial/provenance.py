@@ -1,9 +1,4 @@
-"""Provenance of a measurement: the hardware and library versions it ran on, and result files written atomically.
-
-A results JSON states everything a number needs to be trusted later: which model on which data, on which chip,
-with which libraries, how long each phase took. The book's chapters read such files instead of typing numbers.
-The plots of a fine-tuning run are in :mod:`lmtutorial.hf.report`.
-"""
+"""Provenance of a measurement: the hardware and library versions it ran on, and result files written atomically."""
 
 from __future__ import annotations
 

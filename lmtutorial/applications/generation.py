@@ -1,12 +1,4 @@
-"""Measuring generated text: repetition (distinct-n) and the model's own perplexity of its samples.
-
-    distinct-n = |distinct n-grams| / |n-grams|   over all samples together (Li et al. 2016)
-
-A low distinct-n means the samples repeat themselves and each other. The model's perplexity of a sample,
-``exp(-(1/N) Σ log p(w_t | prompt, w_<t))`` under the model's own distribution, says how *typical* the sample is
-for the model: greedy and beam search pick likely words and score far below the perplexity of real text, while
-sampling at a high temperature picks words the model itself finds unlikely (Holtzman et al. 2020).
-"""
+"""Measuring generated text: repetition (distinct-n) and the model's own perplexity of its samples."""
 
 from __future__ import annotations
 

@@ -1,9 +1,5 @@
-"""Chapter 6.3: extractive question answering with a span head, against the rule it learned from.
-
-A pretrained encoder with a span head (``AutoModelForQuestionAnswering``: one linear layer giving each token a
-start and an end score) is fine-tuned on :mod:`lmtutorial.data.qa`'s weak labels and scored two ways: SQuAD's exact
-match and F1 against the rule's answers (:func:`squad_scores`), and, like the rule, by whether the score it reads
-agrees with the review's IMDb label (:func:`extraction_scores`).
+"""Chapter 6.3: extractive question answering with a span head, fine-tuned on the score rule's weak labels and
+scored by SQuAD's exact match and F1 (:func:`squad_scores`) and against IMDb's labels (:func:`extraction_scores`).
 """
 
 from __future__ import annotations

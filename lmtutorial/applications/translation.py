@@ -1,10 +1,5 @@
-"""Chapter 6.2: translation with and without attention, on numbers written in digits → English words.
-
-Both translators are chapter 3's encoder–decoder; one decoder also attends over the encoder outputs
-(:class:`~lmtutorial.models.seq2seq.AttentionDecoder`). They train at the same budget on numbers of at most
-``train_max_digits`` digits and are tested on unseen numbers grouped by digit count, some longer than any
-training input. Scores are corpus BLEU (:func:`~lmtutorial.core.bleu.corpus_bleu`) and exact match per length,
-after greedy decoding or beam search (:func:`~lmtutorial.training.beam.beam_search`).
+"""Chapter 6.2: translation with and without attention, on numbers written in digits → English words, scored by
+corpus BLEU and exact match per input length after greedy decoding or beam search.
 """
 
 from __future__ import annotations
@@ -117,7 +112,8 @@ def evaluate(model: Seq2Seq, test: dict[int, list[int]], beam_width: int = 1,
 def seed_runs(train_numbers: list[int], test: dict[int, list[int]],
               sizes: dict) -> dict[int, dict[str, dict[str, dict]]]:
     """Train both translators from each of ``sizes["seeds"]`` (the seed of the initial weights; same data) and
-    :func:`evaluate` them: ``{seed: {model: {"greedy": ..., "beam": ...}}}``; ``sizes`` is chapter 6.2's entry of :data:`lmtutorial.book.sizes.SIZES`."""
+    :func:`evaluate` them: ``{seed: {model: {"greedy": ..., "beam": ...}}}``; ``sizes`` is chapter 6.2's entry of
+    :data:`lmtutorial.book.sizes.SIZES`."""
     runs = {}
     for seed in sizes["seeds"]:
         runs[seed] = {}

@@ -1,8 +1,5 @@
-"""Where the book finds offline resources, and which size profile a chapter runs in.
-
-A reader on Colab downloads models and data from the Hugging Face Hub. Offline (CI, these machines), the same
-model and data sit in a ``shared/`` folder beside the repository; ``LMTUTORIAL_SHARED`` names it explicitly.
-"""
+"""Where the book finds offline resources (a ``shared/`` folder beside the repository, or ``$LMTUTORIAL_SHARED``),
+and which size profile a chapter runs in."""
 
 from __future__ import annotations
 
@@ -32,7 +29,8 @@ def shared_path(relative: str) -> Path | None:
 
 
 def profile() -> str:
-    """The size profile: ``$LMTUTORIAL_PROFILE`` (``"ci"`` or ``"full"``), else ``"full"`` on a GPU, ``"ci"`` on a CPU."""
+    """The size profile: ``$LMTUTORIAL_PROFILE`` (``"ci"`` or ``"full"``), else ``"full"`` on a GPU, ``"ci"`` on a
+    CPU."""
     chosen = os.environ.get("LMTUTORIAL_PROFILE")
     if chosen is None:
         import torch

@@ -1,13 +1,6 @@
-"""Attention: a soft lookup of values by how well their keys match a query (Vaswani et al. 2017).
+"""Attention: a soft lookup of values by how well their keys match a query.
 
-For queries Q (L × d_k), keys K (S × d_k) and values V (S × d_v)::
-
-    Attention(Q, K, V) = softmax(Q Kᵀ / √d_k) V
-
-Row i of the softmax holds the weights with which query i reads the S values; they are ≥ 0 and sum to 1.
-Positions a query may not see (padding, the future) get the score −∞ before the softmax, hence weight 0.
-The Transformer and BERT (chapter 5) compute exactly this, once per head; :class:`LuongAttention` is the same
-operation with a learned matrix between query and key (Luong et al. 2015), used by the translator of chapter 6.
+    Attention(Q, K, V) = softmax(Q Kᵀ / √d_k) V,   Q (L × d_k), K (S × d_k), V (S × d_v)
 """
 
 from __future__ import annotations
@@ -29,6 +22,8 @@ def scaled_dot_product_attention(
     broadcast. ``mask`` is boolean, broadcastable to (..., L, S), ``True`` where query i may attend to key j
     (the convention of ``attn_mask`` in ``torch.nn.functional.scaled_dot_product_attention``). Returns
     ``output`` (..., L, d_v) and ``weights`` (..., L, S).
+
+    Taught on page ``ch06_2_translation``.
     """
     for name, tensor in (("query", query), ("key", key), ("value", value)):
         check_tensor(name, tensor)
@@ -56,12 +51,11 @@ def scaled_dot_product_attention(
 
 
 class LuongAttention(torch.nn.Module):
-    """Luong et al. (2015) "general" attention: score(q, k) = qᵀ W k, then softmax over the keys.
+    """Luong's "general" attention: score(q, k) = qᵀ W k, then softmax over the keys.
 
-    It is :func:`scaled_dot_product_attention` of the projected queries ``q W`` with ``scale=1``. ``forward``
-    takes ``query`` (batch, L, query_size), ``keys`` (batch, S, key_size) (also the values) and an optional
-    ``key_mask`` (batch, S), ``True`` at real tokens and ``False`` at padding; it returns the context
-    (batch, L, key_size) and the weights (batch, L, S).
+    ``forward`` takes ``query`` (batch, L, query_size), ``keys`` (batch, S, key_size) (also the values) and an
+    optional ``key_mask`` (batch, S), ``True`` at real tokens; it returns the context (batch, L, key_size) and
+    the weights (batch, L, S).
     """
 
     def __init__(self, query_size: int, key_size: int) -> None:

@@ -1,12 +1,4 @@
-"""BLEU (Papineni et al. 2002), the classic machine-translation score, from its definition.
-
-For candidate translations with reference translations, over all candidates of a corpus::
-
-    p_n  = Σ clipped n-gram matches / Σ candidate n-grams        (clipped: an n-gram counts at most as often
-                                                                   as it appears in any single reference)
-    BP   = 1 if c > r else exp(1 - r / c)                          (c: candidate length, r: closest reference length)
-    BLEU = BP · exp( Σ_{n=1..N} (1/N) log p_n )                    (0 when some p_n is 0; no smoothing)
-"""
+"""BLEU, the classic machine-translation score, from its definition."""
 
 from __future__ import annotations
 
@@ -25,7 +17,10 @@ def ngrams(tokens: Tokens, n: int) -> Counter:
 
 
 def modified_precision(candidate: Tokens, references: Sequence[Tokens], n: int) -> tuple[int, int]:
-    """``(clipped matches, candidate n-grams)`` of one candidate: the numerator and denominator of ``p_n``."""
+    """``(clipped matches, candidate n-grams)`` of one candidate: the numerator and denominator of ``p_n``.
+
+    Taught on page ``ch06_2_translation``.
+    """
     counts = ngrams(candidate, n)
     most_in_a_reference: Counter = Counter()
     for reference in references:
@@ -49,7 +44,12 @@ def brevity_penalty(candidate_length: int, reference_length: int) -> float:
 
 
 def corpus_bleu(candidates: Sequence[Tokens], references: Sequence[Sequence[Tokens]], max_n: int = 4) -> float:
-    """Corpus BLEU in [0, 1] of tokenized ``candidates``; ``references[i]`` lists the references of candidate ``i``."""
+    """Corpus BLEU in [0, 1] of tokenized ``candidates``; ``references[i]`` lists the references of candidate ``i``.
+
+    ``BLEU = BP · exp(Σ_{n=1..N} (1/N) log p_n)``, sums over the corpus, ``p_n`` clipped; 0 when some ``p_n`` is 0.
+
+    Taught on page ``ch06_2_translation``.
+    """
     if max_n < 1:
         raise ValueError(f"max_n: expected an n-gram order of 1 or more, got {max_n}")
     if not candidates:
@@ -76,5 +76,8 @@ def corpus_bleu(candidates: Sequence[Tokens], references: Sequence[Sequence[Toke
 
 
 def sentence_bleu(candidate: Tokens, references: Sequence[Tokens], max_n: int = 4) -> float:
-    """BLEU of a single candidate: :func:`corpus_bleu` over a corpus of one."""
+    """BLEU of a single candidate: :func:`corpus_bleu` over a corpus of one.
+
+    Taught on page ``ch06_2_translation``.
+    """
     return corpus_bleu([candidate], [references], max_n=max_n)

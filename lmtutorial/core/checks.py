@@ -31,8 +31,8 @@ def check_number(name: str, value: object, *, minimum: float | None = None, maxi
                  above: float | None = None, integer: bool = False) -> float:
     """``value`` if it is a finite number (an integer if ``integer``) in range, else one clear error naming it.
 
-    ``minimum``/``maximum`` are inclusive bounds, ``above`` an exclusive lower bound. NaN, ±inf, booleans, strings and
-    ``None`` are refused with what was expected and what came (``TypeError`` for a wrong type, else ``ValueError``).
+    ``minimum``/``maximum`` are inclusive bounds, ``above`` an exclusive lower bound. Raises ``TypeError`` for a
+    wrong type (booleans, strings, ``None``), else ``ValueError`` (NaN, ±inf, out of range).
     """
     import math
     import numbers

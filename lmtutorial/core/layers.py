@@ -1,12 +1,5 @@
-"""The two ends of a neural language model: the embedding that turns token ids into vectors, and the output layer
-that turns hidden states into one score (logit) per vocabulary word.
-
-    embedding:     e_t = E[x_t]            (row x_t of E ∈ ℝ^{V×d}; the same as one_hot(x_t) E)
-    output layer:  z_t = h_t Wᵀ + b        (W ∈ ℝ^{V×H}; softmax(z_t) is the next-token distribution)
-
-The output layer returns logits, not probabilities: the softmax belongs to the loss (``cross_entropy``), which
-computes it stably, and to sampling.
-"""
+"""The two ends of a neural language model: the embedding (``e_t = E[x_t]``) and the output layer, which returns
+logits (``z_t = h_t Wᵀ + b``), not probabilities; and word-vector text files."""
 
 from __future__ import annotations
 
@@ -24,6 +17,8 @@ class Embedding(torch.nn.Module):
 
     Initialised N(0, 1) as ``torch.nn.Embedding``. Positions holding ``padding_idx`` give a zero vector and send
     no gradient to any row. ``freeze=True`` keeps the table fixed (no gradient), e.g. for pretrained vectors.
+
+    Taught on page ``ch03_algorithms``.
     """
 
     def __init__(
@@ -96,7 +91,9 @@ class Embedding(torch.nn.Module):
 def read_word_vectors(path: str | os.PathLike) -> tuple[list[str], torch.Tensor]:
     """Words and vectors of a text file with one ``word x_1 … x_d`` line per word.
 
-    That is GloVe's format; word2vec's text format adds a first line ``count d``, which is recognised and checked.
+    GloVe's format, or word2vec's with its first line ``count d`` (checked).
+
+    Taught on page ``ch03_algorithms``.
     """
     lines = Path(path).read_text(encoding="utf-8").splitlines()
     first = lines[0].split() if lines else []
@@ -124,7 +121,10 @@ def read_word_vectors(path: str | os.PathLike) -> tuple[list[str], torch.Tensor]
 
 def write_word_vectors(path: str | os.PathLike, words: Sequence[str], vectors: torch.Tensor,
                        header: bool = True) -> None:
-    """Write ``vectors`` (one row per word) in word2vec's text format (``header=False``: GloVe's)."""
+    """Write ``vectors`` (one row per word) in word2vec's text format (``header=False``: GloVe's).
+
+    Taught on page ``ch03_algorithms``.
+    """
     check_shape("vectors", vectors, (len(words), None), "(len(words), dim)")
     lines = [f"{len(words)} {vectors.shape[1]}"] if header else []
     lines += [" ".join([word, *(f"{value:.6g}" for value in row.tolist())]) for word, row in zip(words, vectors)]
@@ -133,7 +133,10 @@ def write_word_vectors(path: str | os.PathLike, words: Sequence[str], vectors: t
 
 class OutputLayer(torch.nn.Module):
     """``z = h Wᵀ + b``: hidden states (..., H) to logits (..., V), in ``torch.nn.Linear``'s layout and
-    initialisation (W and b uniform in ±1/√H)."""
+    initialisation (W and b uniform in ±1/√H).
+
+    Taught on page ``ch03_algorithms``.
+    """
 
     def __init__(self, hidden_size: int, vocab_size: int) -> None:
         super().__init__()

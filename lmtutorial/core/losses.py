@@ -28,6 +28,8 @@ def cross_entropy(
     ``logits`` has the classes on its last axis, ``(..., num_classes)``, and ``target`` holds class indices
     of shape ``(...)``; for 2-D logits this is exactly ``torch.nn.functional.cross_entropy``. Positions whose
     target equals ``ignore_index`` (padding) contribute nothing, and the mean is over the other positions.
+
+    Taught on page ``ch03_algorithms``.
     """
     check_tensor("logits", logits)
     check_tensor("target", target)

@@ -1,16 +1,6 @@
-"""One step of a long short-term memory (LSTM) cell, in ``torch.nn.LSTMCell``'s layout.
+"""The LSTM cell in ``torch.nn.LSTMCell``'s layout, and a multi-layer :class:`LSTM` with its backward pass written out.
 
-The standard cell (Hochreiter & Schmidhuber 1997, with the forget gate of Gers et al. 2000)::
-
-    i_t = σ(W_i [h_{t-1}, x_t] + b_i)        input gate
-    f_t = σ(W_f [h_{t-1}, x_t] + b_f)        forget gate
-    g_t = tanh(W_g [h_{t-1}, x_t] + b_g)     candidate cell state (C̄_t)
-    o_t = σ(W_o [h_{t-1}, x_t] + b_o)        output gate
-    c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t
-    h_t = o_t ⊙ tanh(c_t)
-
-The four gate blocks are stacked in torch's order (i, f, g, o) in ``W_ih`` (4H × I), ``W_hh`` (4H × H),
-``b_ih`` and ``b_hh`` (4H), so one matrix product computes all of them.
+Gate blocks are stacked in torch's order (i, f, g, o): ``W_ih`` (4H × I), ``W_hh`` (4H × H), ``b_ih``, ``b_hh`` (4H).
 """
 
 from __future__ import annotations
@@ -37,7 +27,13 @@ class LSTMGates(NamedTuple):
 
 def lstm_gates(x: torch.Tensor, h: torch.Tensor, c: torch.Tensor, W_ih: torch.Tensor, W_hh: torch.Tensor,
                b_ih: torch.Tensor | None = None, b_hh: torch.Tensor | None = None) -> LSTMGates:
-    """One standard LSTM step, returning every gate as well as the new ``(h, c)``."""
+    """One standard LSTM step, returning every gate as well as the new ``(h, c)``::
+
+        i, f, g, o = σ, σ, tanh, σ of the blocks of x W_ihᵀ + b_ih + h_{t-1} W_hhᵀ + b_hh
+        c_t = f ⊙ c_{t-1} + i ⊙ g,   h_t = o ⊙ tanh(c_t)
+
+    Taught on page ``ch04_math``.
+    """
     check_step_inputs(x, h, W_ih, W_hh, b_ih, b_hh, gates=4)
     check_shape("c", c, tuple(h.shape), "like h")
     return lstm_cell_from_preactivation(affine_pair(x, h, W_ih, W_hh, b_ih, b_hh), c)
@@ -46,8 +42,9 @@ def lstm_gates(x: torch.Tensor, h: torch.Tensor, c: torch.Tensor, W_ih: torch.Te
 def lstm_cell_from_preactivation(pre: torch.Tensor, c: torch.Tensor) -> LSTMGates:
     """The gate math of one standard LSTM step, given the stacked pre-activations (i, f, g, o).
 
-    ``pre`` is ``x W_ihᵀ + b_ih + h W_hhᵀ + b_hh`` of shape ``(..., 4 hidden_size)``; :func:`lstm_gates` computes
-    it for one step, :class:`LSTM` computes ``x W_ihᵀ`` for every time step in one product first.
+    ``pre`` is ``x W_ihᵀ + b_ih + h W_hhᵀ + b_hh`` of shape ``(..., 4 hidden_size)``.
+
+    Taught on page ``ch03_algorithms``.
     """
     pre_i, pre_f, pre_g, pre_o = pre.chunk(4, dim=-1)
     i, f, g, o = torch.sigmoid(pre_i), torch.sigmoid(pre_f), torch.tanh(pre_g), torch.sigmoid(pre_o)
@@ -66,7 +63,7 @@ def lstm_step(x: torch.Tensor, h: torch.Tensor, c: torch.Tensor, W_ih: torch.Ten
 def lstm_step_article(x: torch.Tensor, h: torch.Tensor, c: torch.Tensor, W_ih: torch.Tensor, W_hh: torch.Tensor,
                       b_ih: torch.Tensor | None, b_hh: torch.Tensor | None, W_oc: torch.Tensor, W_oh: torch.Tensor,
                       b_o: torch.Tensor | None = None) -> LSTMGates:
-    """The source article's variant of the cell, kept to show why the standard form differs::
+    """The source article's variant of the cell::
 
         i_t, f_t = σ(W [h_{t-1}, x_t] + b)
         C̄_t      = σ(W_c [h_{t-1}, x_t] + b_c)      (σ where the standard cell uses tanh)
@@ -76,6 +73,8 @@ def lstm_step_article(x: torch.Tensor, h: torch.Tensor, c: torch.Tensor, W_ih: t
 
     ``W_ih`` (3H × I), ``W_hh`` (3H × H) and the biases (3H) stack the (i, f, C̄) blocks; ``W_oc`` and ``W_oh``
     are H × H. Returns an :class:`LSTMGates` whose ``g`` is the σ candidate.
+
+    Taught on page ``ch04_math``.
     """
     check_step_inputs(x, h, W_ih, W_hh, b_ih, b_hh, gates=3)
     check_shape("c", c, tuple(h.shape), "like h")
@@ -93,10 +92,6 @@ def lstm_step_article(x: torch.Tensor, h: torch.Tensor, c: torch.Tensor, W_ih: t
 class LSTMLayerFunction(torch.autograd.Function):
     """One LSTM layer over a whole sequence, with backpropagation through time written out.
 
-    Forward: ``x W_ihᵀ + b_ih + b_hh`` for all T steps in one matrix product, then per step one ``h W_hhᵀ``
-    product and :func:`lstm_cell_from_preactivation`. Every step writes its states and gates into tensors made
-    once for the whole sequence (rows of ``hs``, ``cs`` and ``gates``), which the backward pass reads.
-
     Backward, from t = T-1 down to 0, with δh and δc the gradients reaching the state (h_t, c_t) from the output
     and from step t+1::
 
@@ -106,8 +101,9 @@ class LSTMLayerFunction(torch.autograd.Function):
         δh_{t-1} = δpre_t W_hh + ∂L/∂output_{t-1},   δc_{t-1} = δc_t ⊙ f_t
         ∂L/∂W_hh = Σ_t δpre_tᵀ h_{t-1},  ∂L/∂W_ih = Σ_t δpre_tᵀ x_t,  ∂L/∂b = Σ_t δpre_t,  ∂L/∂x_t = δpre_t W_ih
 
-    The sums over t are single matrix products after the loop. With a padding ``mask`` (T, B, 1), a masked step
-    keeps the state (h, c = h_{t-1}, c_{t-1}) and outputs zero, and its gradient passes straight through.
+    ``mask`` (T, B, 1): a masked step keeps (h, c), outputs zero, and passes its gradient straight through.
+
+    Taught on page ``ch03_algorithms``.
     """
 
     @staticmethod
@@ -168,16 +164,12 @@ class LSTMLayerFunction(torch.autograd.Function):
 
 
 class LSTM(torch.nn.Module):
-    """A multi-layer LSTM over whole sequences, with ``torch.nn.LSTM``'s arguments, parameters and outputs.
+    """A multi-layer LSTM over whole sequences, with ``torch.nn.LSTM``'s arguments, parameter names and outputs.
 
-    Layer k owns ``weight_ih_l{k}`` (4H × I, or 4H × H above the first layer), ``weight_hh_l{k}`` (4H × H),
-    ``bias_ih_l{k}`` and ``bias_hh_l{k}`` (4H), named as in torch so that a ``torch.nn.LSTM`` state dict loads
-    into it; each layer runs :class:`LSTMLayerFunction`. ``dropout`` applies to the outputs of every layer but the
-    last, in training mode, as in torch.
+    Padding: pass ``lengths`` (B,) or a boolean ``mask`` (the input's first two axes). A padded step carries the
+    state and outputs zero, so ``(h_n, c_n)`` is the state after each sequence's last real step.
 
-    Padding: pass ``lengths`` (B,) or a boolean ``mask`` (laid out like the input's first two axes). At a padded
-    step the state is carried unchanged and the output is zero, so ``(h_n, c_n)`` is the state after each
-    sequence's last real step, exactly what ``torch.nn.utils.rnn.pack_padded_sequence`` gives.
+    Taught on page ``ch03_algorithms``.
     """
 
     def __init__(

@@ -1,13 +1,4 @@
-"""Classification scores from predicted and true labels.
-
-With ``C[t, p]`` the number of examples of true class ``t`` predicted as ``p`` (the confusion matrix):
-
-$$\\text{accuracy} = \\frac{\\sum_k C_{kk}}{\\sum_{t,p} C_{tp}}, \\qquad
-  F_1^{(k)} = \\frac{2\\,C_{kk}}{\\sum_p C_{kp} + \\sum_t C_{tk}} = \\frac{2PR}{P + R}$$
-
-(precision ``P`` and recall ``R`` of class ``k``). Binary F1 scores the positive class ``k = 1``; macro F1 averages
-``F_1^{(k)}`` over classes.
-"""
+"""Classification scores from predicted and true labels: confusion matrix, accuracy, F1 and ROC AUC."""
 
 from __future__ import annotations
 
@@ -19,7 +10,10 @@ from lmtutorial.core.checks import check_number
 
 
 def confusion_matrix(labels: Sequence[int], predictions: Sequence[int], num_labels: int) -> np.ndarray:
-    """``C[t, p]``: how many examples of true class ``t`` were predicted as class ``p``."""
+    """``C[t, p]``: how many examples of true class ``t`` were predicted as class ``p``.
+
+    Taught on page ``ch05_bert_project``.
+    """
     check_number("num_labels", num_labels, integer=True, minimum=1, maximum=10_000)  # a matrix that fits in memory
     arrays = {"labels": np.asarray(labels), "predictions": np.asarray(predictions)}
     for name, values in arrays.items():
@@ -63,14 +57,20 @@ def accuracy(matrix: np.ndarray) -> float:
 
 
 def f1_per_class(matrix: np.ndarray) -> np.ndarray:
-    """``F1`` of each class: ``2 C_kk / (row_k + column_k)`` (0 for a class never seen nor predicted)."""
+    """``F1`` of each class: ``2 C_kk / (row_k + column_k)`` (0 for a class never seen nor predicted).
+
+    Taught on page ``ch05_bert_project``.
+    """
     true_positive = np.diag(matrix).astype(np.float64)
     denominator = matrix.sum(axis=1) + matrix.sum(axis=0)
     return np.divide(2 * true_positive, denominator, out=np.zeros_like(true_positive), where=denominator > 0)
 
 
 def classification_scores(labels: Sequence[int], predictions: Sequence[int], num_labels: int = 2) -> dict[str, float]:
-    """``accuracy`` and ``f1`` (positive class 1 when ``num_labels == 2``, macro average otherwise)."""
+    """``accuracy`` and ``f1`` (positive class 1 when ``num_labels == 2``, macro average otherwise).
+
+    Taught on page ``ch05_bert_project``.
+    """
     matrix = confusion_matrix(labels, predictions, num_labels)
     f1 = f1_per_class(matrix)
     return {"accuracy": accuracy(matrix), "f1": float(f1[1] if num_labels == 2 else f1.mean())}
@@ -78,8 +78,7 @@ def classification_scores(labels: Sequence[int], predictions: Sequence[int], num
 
 def roc_auc(scores: Sequence[float], labels: Sequence[int]) -> float:
     """Area under the ROC curve: the chance that a random positive (label 1) scores above a random negative,
-    ties counting one half (the Mann–Whitney U statistic over ``n_pos · n_neg``). Threshold-free: any increasing
-    map of ``scores``, such as adding a constant, leaves it unchanged."""
+    ties counting one half (the Mann–Whitney U statistic over ``n_pos · n_neg``)."""
     scores, labels = np.asarray(scores, dtype=np.float64), np.asarray(labels)
     if scores.shape != labels.shape or scores.ndim != 1:
         raise ValueError(f"scores, labels: expected two sequences of one length, got shapes {scores.shape} "

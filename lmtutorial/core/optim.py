@@ -1,14 +1,4 @@
-"""Adam (Kingma & Ba 2015), written from the update rule.
-
-For each parameter θ with gradient g at step t::
-
-    g   ← g + λ θ                        (L2 weight decay, as torch.optim.Adam; skipped when decoupled)
-    m_t = β₁ m_{t-1} + (1 - β₁) g
-    v_t = β₂ v_{t-1} + (1 - β₂) g²
-    m̂_t = m_t / (1 - β₁ᵗ),   v̂_t = v_t / (1 - β₂ᵗ)
-    θ   ← θ - η λ θ                       (decoupled weight decay, as torch.optim.AdamW)
-    θ   ← θ - η m̂_t / (√v̂_t + ε)
-"""
+"""Adam, written from the update rule."""
 
 from __future__ import annotations
 
@@ -21,7 +11,14 @@ from lmtutorial.core.checks import check_number
 
 class Adam(torch.optim.Optimizer):
     """Adam with optional L2 (``decoupled=False``, like ``torch.optim.Adam``) or decoupled weight decay
-    (``decoupled=True``, like ``torch.optim.AdamW``)."""
+    (``decoupled=True``, like ``torch.optim.AdamW``). For each parameter θ with gradient g at step t::
+
+        g ← g + λ θ   (L2; skipped when decoupled),   θ ← θ - η λ θ   (decoupled)
+        m_t = β₁ m_{t-1} + (1 - β₁) g,   v_t = β₂ v_{t-1} + (1 - β₂) g²
+        θ ← θ - η m̂_t / (√v̂_t + ε),   m̂_t = m_t / (1 - β₁ᵗ),   v̂_t = v_t / (1 - β₂ᵗ)
+
+    Taught on page ``ch03_algorithms``.
+    """
 
     def __init__(
         self,

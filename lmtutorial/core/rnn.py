@@ -1,9 +1,5 @@
-"""One step of a simple (Elman) recurrent network, in ``torch.nn.RNNCell``'s layout.
-
-    h_t = φ(x_t W_ihᵀ + b_ih + h_{t-1} W_hhᵀ + b_hh)
-
-Writing ``W = [W_hh, W_ih]`` and ``b = b_ih + b_hh`` gives the textbook form ``h_t = φ(W [h_{t-1}, x_t] + b)``.
-"""
+"""One step of a simple (Elman) recurrent network, in ``torch.nn.RNNCell``'s layout: with ``W = [W_hh, W_ih]`` and
+``b = b_ih + b_hh``, the textbook ``h_t = φ(W [h_{t-1}, x_t] + b)``."""
 
 from __future__ import annotations
 
@@ -36,10 +32,10 @@ def rnn_step(x: torch.Tensor, h: torch.Tensor, W_ih: torch.Tensor, W_hh: torch.T
              nonlinearity: str = "tanh") -> torch.Tensor:
     """Return ``h_t = φ(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh)``.
 
-    Shapes follow ``torch.nn.RNNCell``: ``x`` is ``(batch, input_size)`` or ``(input_size,)``, ``h`` is
-    ``(batch, hidden_size)`` or ``(hidden_size,)``, ``W_ih`` is ``(hidden_size, input_size)``, ``W_hh`` is
-    ``(hidden_size, hidden_size)``. ``nonlinearity`` is ``"tanh"`` or ``"relu"`` (as in torch) or ``"sigmoid"``
-    (the source article's choice).
+    Shapes follow ``torch.nn.RNNCell`` (batched or not). ``nonlinearity``: ``"tanh"``, ``"relu"`` or ``"sigmoid"``
+    (the source article's).
+
+    Taught on page ``ch04_math``.
     """
     if nonlinearity not in NONLINEARITIES:
         raise ValueError(f"nonlinearity: expected one of {sorted(NONLINEARITIES)}, got {nonlinearity!r}")

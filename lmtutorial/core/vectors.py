@@ -13,11 +13,8 @@ from lmtutorial.core.checks import check_tensor
 
 
 def _scaled(name: str, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """``x`` divided by its largest absolute entry along the last axis, and a mask of the zero vectors.
-
-    Cosine is scale-invariant, so the scaling changes no result; it keeps ‖x‖ from underflowing to 0 (a 1e-30
-    vector) or overflowing to inf (a 1e30 vector) in float32. Only an all-zero vector has no direction.
-    """
+    """``x`` divided by its largest absolute entry along the last axis (so ‖x‖ neither underflows nor overflows),
+    and a mask of the zero vectors."""
     x = x.to(torch.promote_types(x.dtype, torch.float32))
     finite = torch.isfinite(x)
     if not bool(finite.all()):
@@ -37,9 +34,10 @@ def _cosine(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 def cosine_similarity(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Cosine of the angle between ``a`` and ``b`` along the last axis.
 
-    ``a`` and ``b`` broadcast against each other like ``torch.nn.functional.cosine_similarity(a, b, dim=-1)``.
-    A zero vector has no direction, so it raises ``ValueError`` instead of returning a silent 0 or NaN; so do NaN
-    and infinite entries. Any other vector, however small or large, has a direction and a cosine.
+    ``a`` and ``b`` broadcast against each other. Raises ``ValueError`` for a zero vector (it has no direction)
+    and for NaN or infinite entries.
+
+    Taught on page ``ch04_math``.
     """
     a, b = check_tensor("a", a), check_tensor("b", b)
     if a.ndim == 0 or b.ndim == 0:
@@ -59,9 +57,10 @@ def cosine_similarity(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 def nearest_neighbours(word: str, vectors: torch.Tensor, words: Sequence[str], k: int = 10) -> list[tuple[str, float]]:
     """The ``k`` words whose vectors have the largest cosine similarity with ``word``'s, most similar first.
 
-    ``vectors`` is a ``(vocab_size, dim)`` table whose row i belongs to ``words[i]`` (e.g. ``vocab.itos``).
-    The word itself is left out, and so are words whose vector is zero (such as a padding row): they have no
-    direction. Ties keep the lower row first.
+    ``vectors`` is a ``(vocab_size, dim)`` table whose row i belongs to ``words[i]``. The word itself and words
+    whose vector is zero are left out; ties keep the lower row first.
+
+    Taught on page ``ch04_math``.
     """
     check_tensor("vectors", vectors)
     if vectors.ndim != 2 or vectors.shape[0] != len(words):

@@ -1,9 +1,5 @@
-"""Data: IMDb loading (:mod:`~lmtutorial.data.imdb`), vocabulary and tokenisation (:mod:`~lmtutorial.data.text`),
-batching, the number-word tasks and label extraction.
-
-``from lmtutorial.data import load_imdb, require_imdb, IMDbUnavailable`` keeps working: they live in
-:mod:`lmtutorial.data.imdb`, which imports ``datasets`` only inside the functions that need it.
-"""
+"""Data: IMDb loading (:mod:`~lmtutorial.data.imdb`, whose ``load_imdb``, ``require_imdb`` and ``IMDbUnavailable``
+are re-exported here), vocabulary and tokenisation, batching, the number-word tasks and label extraction."""
 
 from lmtutorial.data.imdb import IMDbUnavailable, load_imdb, require_imdb
 

@@ -1,10 +1,5 @@
-"""Turning token ids into training batches.
-
-A language model reads one long stream: every review's ids followed by ``<eos>``. Training cuts the stream into
-windows of ``bptt + 1`` tokens, input = window[:-1] and target = window[1:] (the same tokens shifted by one).
-Evaluation lays the stream out as ``batch_size`` contiguous rows so the state can be carried from one window to
-the next. Sequence-to-sequence batches pad each sequence to the longest one and keep the true lengths.
-"""
+"""Turning token ids into batches: language-model windows of one token stream (target = input shifted by one), and
+padded sequence-to-sequence batches with their true lengths."""
 
 from __future__ import annotations
 

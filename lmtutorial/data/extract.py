@@ -1,7 +1,6 @@
 """Rule-based information extraction: the reviewer's own score ("7/10", "4 out of 5") in a movie review.
 
-A score ``a/b`` with ``b`` in {5, 10} is rescaled to ten points, ``10 a / b``. IMDb (Maas et al. 2011) labels a
-review negative when its score is at most 4 of 10 and positive when it is at least 7; 5 and 6 are left out.
+A score ``a/b`` with ``b`` in {5, 10} is rescaled to ten points, ``10 a / b``; IMDb: ≤ 4 negative, ≥ 7 positive.
 """
 
 from __future__ import annotations
@@ -29,9 +28,8 @@ class ScoreSpan(NamedTuple):
 def find_score_spans(text: str) -> list[ScoreSpan]:
     """Every score in ``text`` in reading order, with its character span in ``text`` exactly as given.
 
-    A numerator above its scale ("20/10 vision") is not a score and is skipped, and a score starts a word ("a10/10"
-    is not read), so that its span starts where a token does. Unlike :func:`find_scores`, ``text`` is not cleaned
-    first, so that the spans index the string the caller holds.
+    A numerator above its scale ("20/10 vision") is skipped, and a score starts a word ("a10/10" is not read).
+    Unlike :func:`find_scores`, ``text`` is not cleaned first.
     """
     if not isinstance(text, str):
         raise TypeError(f"text: expected a str, got {type(text).__name__}")
@@ -66,10 +64,9 @@ LOOSE_SCORE = re.compile(
 def parse_score(answer: str) -> float | None:
     """The score stated in a short answer span ("8 out of ten", "Rating: 7", "3/5"), on the ten-point scale.
 
-    The answer is read leniently, because a model has already chosen where it is: the first number, in digits or
-    as a word up to ten, optionally followed by its scale (``/``, "out of", "of"). Without a scale the number is
-    read as out of ten, IMDb's own star scale. ``None`` when there is no number, the scale is neither 5 nor 10, or
-    the number is above its scale.
+    The first number, in digits or as a word up to ten, optionally followed by its scale (``/``, "out of", "of");
+    no scale means out of ten. ``None`` when there is no number, the scale is neither 5 nor 10, or the number is
+    above its scale.
     """
     if not isinstance(answer, str):
         raise TypeError(f"answer: expected a str, got {type(answer).__name__}")

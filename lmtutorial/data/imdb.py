@@ -1,7 +1,5 @@
-"""IMDb movie reviews (Maas et al. 2011): from local parquet files or from the Hugging Face Hub.
-
-Local files come first, so offline machines never wait on the network: an explicit ``path``, then
-``$LMTUTORIAL_IMDB``, then ``shared/data/imdb`` beside the repository; otherwise ``stanfordnlp/imdb`` from the Hub.
+"""IMDb movie reviews from local parquet files (an explicit ``path``, then ``$LMTUTORIAL_IMDB``, then
+``shared/data/imdb`` beside the repository), else ``stanfordnlp/imdb`` from the Hugging Face Hub.
 """
 
 from __future__ import annotations
@@ -61,10 +59,7 @@ def hub_reachable(timeout: float = 3.0) -> bool:
 
 
 def require_imdb(path: str | os.PathLike | None = None) -> Path | None:
-    """The local IMDb folder, or ``None`` when the Hub will serve it; else one :class:`IMDbUnavailable` line.
-
-    Chapters call it in their first cell, so a reader without the data stops there with the way to get it.
-    """
+    """The local IMDb folder, or ``None`` when the Hub will serve it; else one :class:`IMDbUnavailable` line."""
     folder = imdb_parquet_dir(path)
     if folder is None and not hub_reachable():
         raise IMDbUnavailable(imdb_unavailable_message())
@@ -74,8 +69,7 @@ def require_imdb(path: str | os.PathLike | None = None) -> Path | None:
 def check_parquet(path: str | os.PathLike) -> int:
     """The row count of a parquet file with ``text`` and ``label`` columns; one ``ValueError`` naming the file if not.
 
-    An unreadable (truncated, corrupt) file, missing columns and an empty file are caught here, before
-    ``datasets`` would report them as a generation error that names neither the file nor the cause.
+    Catches an unreadable (truncated, corrupt) file, missing columns and an empty file.
     """
     import pyarrow.parquet as pq
 
@@ -98,8 +92,7 @@ def load_imdb(split: str = "train", path: str | os.PathLike | None = None,
     """One split of IMDb as a ``datasets.Dataset`` with columns ``text`` (str) and ``label`` (0 = neg, 1 = pos),
     and ``rating`` (the reviewer's stars, 1–10) when ``ratings`` is set.
 
-    The Hub's ``stanfordnlp/imdb`` has no ratings; the original release keeps them in its file names
-    (``<id>_<rating>.txt``): :func:`aclimdb_to_parquet` turns it into a folder this function reads.
+    The Hub's ``stanfordnlp/imdb`` has no ratings: :func:`aclimdb_to_parquet` makes a folder with them.
     """
     import datasets
 
@@ -128,10 +121,7 @@ def load_imdb(split: str = "train", path: str | os.PathLike | None = None,
 
 
 def arrow_column(data: datasets.Dataset, name: str = "label") -> pyarrow.ChunkedArray:
-    """Column ``name`` of ``data`` as Arrow (selections and shuffles applied), without a Python object per row.
-
-    ``np.asarray(data[name])`` builds one Python object per row in datasets 5; Arrow reads the column at once.
-    """
+    """Column ``name`` of ``data`` as Arrow (selections and shuffles applied), without a Python object per row."""
     return data.with_format("arrow")[name]
 
 

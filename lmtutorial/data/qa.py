@@ -1,14 +1,7 @@
 """Extractive question answering on IMDb reviews, with answers found by the score rule (weak labels).
 
-The question is always :data:`QUESTION`; the context is a review; the answer is the last score the rule of
-:mod:`lmtutorial.data.extract` finds in it ("7/10"), or no answer when it finds none. The examples have the fields
-of SQuAD 2.0 (Rajpurkar et al. 2016, 2018), flattened: ``id``, ``context``, ``question``, ``answer_text`` and
-``answer_start`` (``-1`` with ``answer_text == ""`` when there is no answer).
-
-A review can be longer than the encoder's window, so it is cut into overlapping windows (``stride`` tokens shared
-by neighbours), each packed as ``[CLS] question [SEP] piece of review [SEP]``. A window is labelled with the token
-positions of the answer's first and last tokens when the whole answer lies inside it, and with position 0, the
-``[CLS]`` token, otherwise: the standard SQuAD 2.0 encoding of "not here".
+Examples have SQuAD 2.0's fields, flattened: ``id``, ``context``, ``question``, ``answer_text`` and ``answer_start``
+(``-1`` with ``answer_text == ""``: no answer). Windows share ``stride`` tokens with their neighbours.
 """
 
 from __future__ import annotations
@@ -142,10 +135,7 @@ def decode_answers(start_logits: Sequence[np.ndarray], end_logits: Sequence[np.n
 
 
 def balance_windows(features: dict, null_per_answer: float = 1.0, seed: int = 0) -> dict[str, list]:
-    """All windows that contain an answer and a random ``null_per_answer`` times as many that do not.
-
-    Most windows of most reviews hold no score; trained on all of them, a model learns mostly to say "no answer".
-    """
+    """All windows that contain an answer and a random ``null_per_answer`` times as many that do not."""
     check_number("null_per_answer", null_per_answer, minimum=0)
     starts = np.asarray(features["start_positions"])
     answers, nulls = np.flatnonzero(starts > 0), np.flatnonzero(starts == 0)

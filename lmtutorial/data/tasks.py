@@ -1,8 +1,6 @@
 """A translation task with answers that can be checked: numbers written in digits → the same numbers in words.
 
-``4052`` (source tokens ``4 0 5 2``) → ``four thousand fifty two``. Both sides are short, the mapping is
-deterministic and compositional (thousands, hundreds, tens, the irregular teens), and the output is longer than
-the input and not aligned with it one to one, so a model must read the whole number before it can start.
+``4052`` (source tokens ``4 0 5 2``) → ``four thousand fifty two``.
 """
 
 from __future__ import annotations

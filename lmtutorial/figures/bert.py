@@ -1,14 +1,6 @@
-"""Figures of chapter 5 (BERT), drawn with matplotlib.
+"""Figures of chapter 5 (BERT): the learning-rate schedule, BERT's input and an attention heat map.
 
-- :func:`linear_warmup_schedule` and :func:`plot_learning_rate_schedule`: the learning rate of each optimizer step
-  under warm-up plus linear decay, read from ``transformers.get_linear_schedule_with_warmup`` (the scheduler that
-  ``Trainer`` builds for ``lr_scheduler_type="linear"``), not re-typed.
-- :func:`plot_bert_input`: BERT's input, ``[CLS] tokens [SEP]`` with the token, segment and position embeddings
-  that are summed, and the path from the final ``[CLS]`` vector through the pooler to the classifier.
-- :func:`plot_attention_weights`: one head's attention weights as a heat map, queries against keys.
-
-``matplotlib`` is imported inside the functions, so importing this module does not import it. Every function
-returns the figure it drew; it does not show it.
+``matplotlib`` is imported inside the functions; each returns the figure it drew without showing it.
 """
 
 from __future__ import annotations
@@ -27,9 +19,7 @@ if TYPE_CHECKING:
 def linear_warmup_schedule(peak: float, total_steps: int, warmup_steps: int) -> np.ndarray:
     """The learning rate used at each of ``total_steps`` optimizer steps, by ``get_linear_schedule_with_warmup``.
 
-    The rate rises linearly from 0 to ``peak`` over ``warmup_steps`` steps, then falls linearly to 0 at
-    ``total_steps``. Entry ``t`` is the rate of step ``t`` (0-based), read from the scheduler before it steps, as
-    ``Trainer`` uses it.
+    Entry ``t`` is the rate of step ``t`` (0-based): linear from 0 to ``peak`` over ``warmup_steps``, then to 0.
     """
     from transformers import get_linear_schedule_with_warmup
 
@@ -49,10 +39,7 @@ def linear_warmup_schedule(peak: float, total_steps: int, warmup_steps: int) -> 
 
 
 def plot_learning_rate_schedule(schedules: Mapping[str, tuple[np.ndarray, int]]) -> Figure:
-    """Each schedule ``{label: (rates, warmup_steps)}`` against the step, the end of its warm-up dotted.
-
-    The legend names each schedule's warm-up and total steps (no text is drawn over the curves).
-    """
+    """Each schedule ``{label: (rates, warmup_steps)}`` against the step, the end of its warm-up dotted."""
     import matplotlib.pyplot as plt
 
     if not schedules:
@@ -89,10 +76,8 @@ def _arrow(ax: Axes, start: tuple[float, float], end: tuple[float, float]) -> No
 def plot_bert_input(tokens: Sequence[str], segments: Sequence[int]) -> Figure:
     """BERT's input and its classification path, bottom to top.
 
-    ``tokens`` are the WordPiece tokens of one input, starting with ``[CLS]``; ``segments`` their segment ids
-    (``token_type_ids``: 0 for sentence A, 1 for sentence B). Each position's input vector is the sum of its token,
-    segment and position embeddings; the encoder turns the sequence into as many output vectors, and the pooler
-    (dense + tanh) and the classifier (linear) read the one at ``[CLS]``.
+    ``tokens``: the WordPiece tokens of one input, starting with ``[CLS]``; ``segments``: their segment ids
+    (``token_type_ids``: 0 for sentence A, 1 for sentence B).
     """
     import matplotlib.pyplot as plt
 

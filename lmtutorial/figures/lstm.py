@@ -1,12 +1,5 @@
-"""Figures of chapter 4 (word vectors, recurrent cells, the LSTM), drawn with matplotlib.
-
-- :func:`plot_lstm_cell`: the LSTM cell as a diagram, with its gates and the cell-state path.
-- :func:`activation_slopes` and :func:`plot_activations`: σ and tanh with their derivatives, computed by autograd.
-- :func:`place_labels` and :func:`plot_word_map`: labelled points whose labels do not overlap, placed by a
-  deterministic greedy search (no random jitter, no extra package).
-
-``matplotlib`` is imported inside the functions, so importing this module does not import it. Every function
-returns the figure (or the labels) it drew; it does not show it.
+"""Figures of chapter 4 (word vectors, recurrent cells, the LSTM): the LSTM cell, σ and tanh with their slopes, and
+word maps with non-overlapping labels. ``matplotlib`` is imported inside the functions, which return what they drew.
 """
 
 from __future__ import annotations
@@ -153,9 +146,8 @@ def place_labels(ax: Axes, points: Sequence[Sequence[float]], labels: Sequence[s
                  fontsize: float = 8, marker_radius: float = 4.0) -> list[Annotation]:
     """Annotate each point with its label where the label overlaps no other label and no marker.
 
-    For each point in turn, eight directions at five distances (in typographic points) are tried in a fixed
-    order; the first free spot wins, else the spot with the least overlap. The axis limits are frozen first,
-    since the spots are measured in display units. Deterministic: the same input gives the same picture.
+    For each point in turn, eight directions at five distances are tried in a fixed order; the first free spot
+    wins, else the spot with the least overlap. Freezes the axis limits.
     """
     import numpy as np
 

@@ -1,7 +1,5 @@
 """Diagrams of recurrent networks for chapters 2 and 3: an RNN unrolled in time with the gradients of
 backpropagation through time, and a decoder trained with teacher forcing beside the same decoder running free.
-
-Each function draws one figure and returns it; ``matplotlib`` is imported only when a function draws.
 """
 
 from __future__ import annotations
@@ -46,9 +44,7 @@ def _legend(ax, entries: Sequence[tuple[str, str, str]], **kwargs) -> None:  # n
 
 def unrolled_rnn(steps: int = 4):  # noqa: ANN201 - a matplotlib Figure
     """An RNN unrolled over ``steps`` time steps, with the forward pass (solid, black) and the backward pass
-    through time (dashed, red): each loss term sends its gradient into its hidden state, and each hidden state
-    passes its gradient back to the one before, through the Jacobian of one step.
-    """
+    through time (dashed, red)."""
     import matplotlib.pyplot as plt
 
     if steps < 2:
@@ -97,10 +93,8 @@ def teacher_forcing_vs_free_running(
 ):  # noqa: ANN201 - a matplotlib Figure
     """A decoder producing ``target`` (then ``<eos>``) in two ways, one panel each.
 
-    Teacher forcing (training): the input at every step is the true previous token, so ``forced``, the
-    predictions, are one per target token plus ``<eos>``, and a wrong one does not change the next input. Free
-    running (generation): the input is the model's own previous prediction, so a wrong word in ``free`` becomes
-    the next input. Predictions that differ from the target are drawn in red.
+    ``forced``: the predictions under teacher forcing, one per target token plus ``<eos>``; ``free``: the predictions
+    when each is fed back as the next input. Predictions that differ from the target are drawn in red.
     """
     import matplotlib.pyplot as plt
 

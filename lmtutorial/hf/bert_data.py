@@ -1,13 +1,4 @@
-"""Reviews to BERT inputs: WordPiece ids, head+tail truncation, token-budget length buckets and dynamic padding.
-
-A batch is a rectangle of ``batch size × longest sequence`` positions; every position past a sequence's end is
-padding that costs as much compute as a real token and teaches nothing. The padding fraction of a set of batches is
-
-$$p = 1 - \\frac{\\sum_i \\ell_i}{\\sum_b |b| \\cdot L_b}, \\qquad L_b = \\max_{i \\in b} \\ell_i$$
-
-(``L_b`` is fixed at 512 for the article's ``padding="max_length"``). Sorting by length before cutting batches makes
-every ``L_b`` close to its members' lengths, so ``p`` drops to a few per cent.
-"""
+"""Reviews to BERT inputs: WordPiece ids, head+tail truncation, token-budget length buckets and dynamic padding."""
 
 from __future__ import annotations
 
@@ -32,11 +23,8 @@ def column(data: datasets.Dataset, name: str) -> np.ndarray:
 
 
 def head_tail(ids: Sequence[int], max_tokens: int, head: int) -> list[int]:
-    """Keep the first ``head`` and the last ``max_tokens - head`` ids of a sequence longer than ``max_tokens``.
-
-    Sun et al. (2019) found head 128 + tail 382 (= 510 WordPiece tokens, plus ``[CLS]`` and ``[SEP]``) the best
-    way to fit long IMDb reviews into BERT's 512 positions. Shorter sequences come back unchanged.
-    """
+    """Keep the first ``head`` and the last ``max_tokens - head`` ids of a sequence longer than ``max_tokens``;
+    shorter sequences come back unchanged."""
     if not 0 <= head <= max_tokens:
         raise ValueError(f"head: expected 0..{max_tokens} tokens (max_tokens={max_tokens}), got {head}")
     ids = list(ids)
@@ -59,8 +47,7 @@ def tokenize_reviews(
 
     ``truncation="head"`` keeps the first ``max_length - 2`` WordPiece tokens (the tokenizer's own truncation);
     ``"head+tail"`` keeps the first ``head`` and the last ``max_length - 2 - head`` (:func:`head_tail`).
-    ``clean`` replaces IMDb's ``<br />`` tags with spaces first (each tag is four WordPiece tokens of noise).
-    Padding is left to the collator, batch by batch.
+    ``clean`` replaces IMDb's ``<br />`` tags with spaces first.
     """
     if truncation not in TRUNCATIONS:
         raise ValueError(f"truncation: expected one of {TRUNCATIONS}, got {truncation!r}")
@@ -136,7 +123,9 @@ def fixed_size_batches(n: int, batch_size: int, seed: int | None = 0) -> list[li
 
 def padding_fraction(lengths: Sequence[int], batches: Sequence[Sequence[int]], pad_to: int | None = None,
                      multiple_of: int = 1) -> float:
-    """Share of padding positions when each batch is padded to its longest member (or to ``pad_to``, as the article)."""
+    """Share of padding positions when each batch is padded to its longest member (or to ``pad_to``, as the article).
+
+    ``p = 1 - Σ_i ℓ_i / Σ_b |b| · L_b`` with ``L_b = max_{i ∈ b} ℓ_i``, rounded up to ``multiple_of``."""
     lengths = np.asarray(lengths)
     real = padded = 0
     for batch in batches:
@@ -160,12 +149,8 @@ def padding_fraction(lengths: Sequence[int], batches: Sequence[Sequence[int]], p
 class TokenBudgetBatchSampler(Sampler[list[int]]):
     """Length-bucketed batches of at most ``max_tokens`` padded positions, reshuffled every epoch.
 
-    Each epoch sorts the examples by length rounded up to ``multiple_of`` (ties broken at random), cuts the sorted
-    list with :func:`token_budget_batches`, then shuffles the order of the batches. Because only the sorted lengths
-    decide where the cuts fall, every epoch has the same number of batches, and ``set_epoch`` makes an epoch's order
-    depend on ``(seed, epoch)`` alone: a run resumed from a checkpoint sees exactly the batches it would have seen
-    (the ``Trainer`` calls ``set_epoch`` before each epoch; without it, each pass moves on to the next epoch).
-    Short reviews travel in big batches, long ones in small batches; every step costs about the same.
+    Lengths are rounded up to ``multiple_of``. Every epoch has the same number of batches, and their order depends
+    on ``(seed, epoch)`` alone (:meth:`set_epoch`; without it each pass moves on to the next epoch).
     """
 
     def __init__(self, lengths: Sequence[int], max_tokens: int, seed: int = 0, multiple_of: int = 8,
@@ -204,8 +189,7 @@ class TokenBudgetBatchSampler(Sampler[list[int]]):
 class PadCollator:
     """Stack a list of ``{"input_ids", "label"}`` examples into tensors, padding to the batch's longest sequence.
 
-    The width is rounded up to ``multiple_of``; ``attention_mask`` is 1 on real tokens and 0 on padding, so
-    attention ignores the padding (it still costs compute: that is what bucketing saves).
+    The width is rounded up to ``multiple_of``; ``attention_mask`` is 1 on real tokens and 0 on padding.
     """
 
     def __init__(self, pad_token_id: int = 0, multiple_of: int = 8):

@@ -91,7 +91,7 @@ class FinetuneConfig:
     output_dir: str = field(default="runs/bert-imdb", metadata=cli(
         "checkpoints, results.json and plots; one run at a time"))
     epochs: float = field(default=3.0, metadata=cli("training epochs, more than 0"))
-    # per 16 reviews: 5e-5 at BERT's batch of 32 (Devlin et al. 2019's top rate)
+    # per 16 reviews: BERT's top rate, 5e-5, at its batch of 32
     learning_rate: float = field(default=2.5e-5, metadata=cli(
         "peak learning rate for 16 reviews a step, scaled linearly to each token-budget batch"))
     warmup: float = field(default=0.06, metadata=cli("share of steps with linear warm-up"))
@@ -130,7 +130,7 @@ class FinetuneConfig:
 def resolve_precision(precision: str, use_cpu: bool = False) -> str:
     """``"auto"`` picks bf16 on GPUs that support it (Ampere and newer), fp16 on older GPUs, fp32 on a CPU.
 
-    Asking for bf16 or fp16 where the hardware cannot do it is an error rather than a silent fallback.
+    Raises ``ValueError`` for bf16 or fp16 where the hardware cannot do it.
     """
     if precision not in PRECISIONS:
         raise ValueError(f"precision: expected one of {PRECISIONS}, got {precision!r}")

@@ -31,8 +31,7 @@ from lmtutorial.hf.config import (
 class RunLock:
     """The lock file of an output folder: one run at a time works in it.
 
-    It is an advisory ``flock`` on ``run.lock``, which the kernel releases when its process dies, so the lock of a
-    killed run is stale by construction and simply taken over; the file names the holder (pid, host, start time).
+    An advisory ``flock`` on ``run.lock``, released when its process dies; the file names the holder.
     """
 
     def __init__(self, folder: str | os.PathLike):
@@ -117,9 +116,8 @@ def _clear_earlier_run(folder: Path) -> None:
 def prepare_output_dir(config: FinetuneConfig, is_main: bool) -> Path | None:
     """The checkpoint to resume from; refuses to mix a new run into an old one unless told which to do.
 
-    The main process, which holds the folder's lock, goes first: it removes checkpoints whose save was cut short
-    (saying which and why) and leftovers of an interrupted ``overwrite`` or final-model write; the other processes
-    then only look.
+    The main process first removes checkpoints whose save was cut short and leftovers of an interrupted write; the
+    other processes only look.
     """
     folder = Path(config.output_dir)
     if not folder.is_dir():

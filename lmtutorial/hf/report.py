@@ -1,8 +1,4 @@
-"""What a fine-tuning run leaves behind besides its results JSON: its loss curve and confusion matrix, as plots.
-
-The hardware, library versions and atomic file writing that make a result trustworthy are in
-:mod:`lmtutorial.provenance`.
-"""
+"""What a fine-tuning run leaves behind besides its results JSON: its loss curve and confusion matrix, as plots."""
 
 from __future__ import annotations
 

@@ -1,10 +1,5 @@
-"""One fine-tune run, from data to results: what :func:`lmtutorial.hf.finetune.finetune` and the command line do.
-
-:func:`run_finetune` takes the output folder's lock and hands over to :func:`train_and_test`, which reads and checks
-the data (:func:`load_splits`, :func:`check_split`), loads the classifier (:func:`load_classifier`), tokenizes
-(:func:`prepare_reviews`), trains and tests with the ``Trainer`` of :mod:`lmtutorial.hf.trainer`, and writes the
-results (:func:`run_results`).
-"""
+"""One fine-tune run, from data to results (:func:`run_finetune`): what :func:`lmtutorial.hf.finetune.finetune` and
+the command line do."""
 
 from __future__ import annotations
 

@@ -1,12 +1,5 @@
-"""An offline stand-in for ``bert-base-uncased``: a tiny random BERT with a WordPiece tokenizer trained on the spot.
-
-Nothing is downloaded: the tokenizer learns its vocabulary from the texts it is given (``tokenizers``' WordPiece
-trainer, lower-casing like BERT-uncased) and the model starts from random weights. It classifies far worse than a
-pretrained BERT, but it exercises exactly the same code path (``AutoTokenizer``/``AutoModel`` from a local folder,
-``Trainer``, checkpoints), in seconds on a CPU. ``toy_reviews`` makes a labelled data set for when IMDb is absent.
-
-    python -m lmtutorial.hf.tiny_bert runs/tiny-bert      # writes config.json, model.safetensors, tokenizer.json
-"""
+"""An offline stand-in for ``bert-base-uncased``: a tiny random BERT with a WordPiece tokenizer trained on the spot,
+and toy reviews for when IMDb is absent. ``python -m lmtutorial.hf.tiny_bert FOLDER`` saves one."""
 
 from __future__ import annotations
 
@@ -30,9 +23,7 @@ def toy_reviews(n: int, seed: int = 0, min_words: int = 6, max_words: int = 120,
                 other: float = 0.05) -> datasets.Dataset:
     """``n`` synthetic reviews (columns ``text``, ``label``), half positive, built from neutral and sentiment words.
 
-    A share ``own`` of the words carries the review's sentiment and a share ``other`` the opposite one, so the
-    task is learnable but not trivial. Lengths vary from ``min_words`` to ``max_words`` so that length bucketing
-    has something to do.
+    A share ``own`` of the words carries the review's sentiment and a share ``other`` the opposite one.
     """
     if n < 1:
         raise ValueError(f"n: expected at least one review, got {n}")
@@ -52,10 +43,8 @@ def toy_reviews(n: int, seed: int = 0, min_words: int = 6, max_words: int = 120,
 
 
 def train_wordpiece(texts: Iterable[str], vocab_size: int = 1000, model_max_length: int = 512):
-    """A lower-casing BERT-style WordPiece tokenizer learnt from ``texts``, as a ``PreTrainedTokenizerFast``.
-
-    It adds ``[CLS]`` … ``[SEP]`` around every text, like ``bert-base-uncased``'s tokenizer.
-    """
+    """A lower-casing BERT-style WordPiece tokenizer learnt from ``texts`` (``[CLS]`` … ``[SEP]`` around every text),
+    as a ``PreTrainedTokenizerFast``."""
     from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
     from transformers import PreTrainedTokenizerFast
 
@@ -76,10 +65,7 @@ def train_wordpiece(texts: Iterable[str], vocab_size: int = 1000, model_max_leng
 def tiny_bert(folder: str | os.PathLike, texts: Iterable[str], vocab_size: int = 1000, hidden_size: int = 32,
               num_layers: int = 2, num_heads: int = 2, intermediate_size: int = 64, max_positions: int = 512,
               num_labels: int = 2, seed: int = 0) -> Path:
-    """Save a random ``BertForSequenceClassification`` and its freshly trained tokenizer to ``folder``; return it.
-
-    Load it back like any checkpoint: ``AutoModelForSequenceClassification.from_pretrained(folder)``.
-    """
+    """Save a random ``BertForSequenceClassification`` and its freshly trained tokenizer to ``folder``; return it."""
     from transformers import BertConfig, BertForSequenceClassification
 
     folder = Path(folder)

@@ -1,6 +1,5 @@
 """The fine-tune's customisations of ``transformers.Trainer``: token-budget batches (:class:`BucketTrainer`), the
-epoch timer and run record callbacks, metrics, TF32 and the ``TrainingArguments`` built in one function (about
-300 lines: the subclass, its callbacks and its arguments change together)."""
+epoch timer and run record callbacks, metrics, TF32 and the ``TrainingArguments``."""
 
 from __future__ import annotations
 
@@ -40,15 +39,9 @@ def scaled_learning_rate(learning_rate: float, samples_per_step: float,
 class BucketTrainer(Trainer):
     """A ``Trainer`` whose batches come from a :class:`TokenBudgetBatchSampler` over the ``length`` column.
 
-    Training batches hold at most ``max_tokens`` padded positions and are reshuffled every epoch. Evaluation and
-    test batches are cut from the longest review down under the same budget, always in the same order (with
-    several processes, whose gathered batches must have one size: ``per_device_eval_batch_size`` reviews cut from
-    that order); predictions and labels come back in dataset order.
-
-    ``args.learning_rate`` is the rate for ``reference_batch_size`` reviews a step (the article's 16). Token-budget
-    batches hold more reviews, so an epoch has fewer steps; the optimizer gets the rate scaled to the mean reviews
-    per optimizer step by :func:`scaled_learning_rate` (``reference_batch_size=None``: as
-    given). ``learning_rate`` holds the rate used once training has started.
+    ``max_tokens``: padded positions per batch. ``args.learning_rate`` is the rate for ``reference_batch_size``
+    reviews a step, scaled by :func:`scaled_learning_rate` (``None``: used as given); ``learning_rate`` holds the
+    rate used. Predictions and labels come back in dataset order.
     """
 
     def __init__(self, *args, max_tokens: int, reference_batch_size: int | None = REFERENCE_BATCH_SIZE, **kwargs):
@@ -141,11 +134,7 @@ def _take(values, rows: np.ndarray):
 
 
 class EpochTimer(TrainerCallback):
-    """Wall time of each training epoch, evaluation and checkpointing excluded (the GPU is synchronised first).
-
-    Each time is also added to the log history (``train_seconds``), which checkpoints keep: a resumed run still
-    knows how long its earlier epochs took.
-    """
+    """Wall time of each training epoch, evaluation and checkpointing excluded, also logged as ``train_seconds``."""
 
     def __init__(self):
         self.seconds: list[float] = []
@@ -180,12 +169,7 @@ def compute_metrics_for(num_labels: int):
 @contextmanager
 def tf32_inside(enabled: bool | None) -> Iterator[None]:
     """TF32 matrix products on (``True``) or off (``False``) inside the block, and the process-wide switches put back
-    as they were on leaving it (``None``: left as they are inside, still put back afterwards).
-
-    ``TrainingArguments(tf32=True)`` flips those switches for the whole process when it is constructed, so that
-    code that runs later, a benchmark of true fp32 for instance, would silently compute in TF32. (transformers'
-    own ``enable_tf32`` acts only on its first call in a process, so the switches are set here directly.)
-    """
+    as they were on leaving it (``None``: left as they are inside, still put back afterwards)."""
     if hasattr(torch.backends, "fp32_precision"):  # torch >= 2.9
         switches = [(torch.backends, "fp32_precision", "tf32" if enabled else "ieee")]
     else:
@@ -202,13 +186,7 @@ def tf32_inside(enabled: bool | None) -> Iterator[None]:
 
 
 def training_arguments(config: FinetuneConfig, precision: str, steps_per_epoch: int, **overrides) -> TrainingArguments:
-    """The ``TrainingArguments`` of :func:`finetune` (each choice is explained in chapter 5); ``overrides`` win.
-
-    ``learning_rate`` is the rate for a batch of 16 reviews (the article's); :class:`BucketTrainer` scales it to its
-    token-budget batches. ``warmup_steps`` is the share ``config.warmup`` of all optimizer steps, rounded. TF32 on
-    Ampere and newer GPUs is switched on by :class:`BucketTrainer` for its own training and evaluation only (see
-    :func:`tf32_inside`): constructing these arguments leaves the process's TF32 switches as they were.
-    """
+    """The ``TrainingArguments`` of :func:`finetune`; ``overrides`` win. Constructing them leaves TF32 as it was."""
     cuda = torch.cuda.is_available() and not config.use_cpu
     workers = config.num_workers if config.num_workers is not None else (2 if cuda else 0)
     total_steps = max(1, int(np.ceil(steps_per_epoch * config.epochs)))
@@ -249,13 +227,8 @@ def training_arguments(config: FinetuneConfig, precision: str, steps_per_epoch: 
 
 
 class RunRecord(TrainerCallback):
-    """Keeps a run folder relocatable and its history whole.
-
-    - ``best_model_checkpoint`` is stored as a folder name relative to the run folder, and a resumed run looks
-      for it in the folder it runs in now (a copied or moved run resumes with the right best epoch);
-    - the loss is logged at the end of every epoch, before its checkpoint, so that the log history holds every
-      step's loss and ``train_loss`` can cover the whole run even after a resume.
-    """
+    """Keeps a run folder relocatable (``best_model_checkpoint`` stored relative to it) and its loss history whole
+    (logged at the end of every epoch, before its checkpoint)."""
 
     def __init__(self, resumed: Path | None):
         self.resumed = resumed

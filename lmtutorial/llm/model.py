@@ -1,16 +1,5 @@
-"""Loading a real pretrained instruction-tuned LLM: SmolLM2-135M-Instruct, from the offline GGUF copy or the Hub.
-
-API::
-
-    model, tokenizer = load_chat_model()          # offline copy if present, else the Hub id
-    model, tokenizer = load_chat_model("HuggingFaceTB/SmolLM2-360M-Instruct")   # any causal LM on the Hub
-
-With no argument, ``load_chat_model`` reads ``shared_path("models/SmolLM2-135M-Instruct-Q4_1")`` (a 4-bit GGUF
-file that ``transformers`` de-quantises to float32 with the ``gguf`` package), else the Hub id
-:data:`HUB_ID`. De-quantising takes about 25 s on two CPU cores, so the float32 weights are saved once under
-:func:`cache_dir` (keyed by the GGUF file's SHA-256) and later loads read them from there. The model comes back
-in eval mode. If neither the offline copy nor the Hub can be reached: one :class:`ChatModelUnavailable` line.
-"""
+"""Loading a real pretrained instruction-tuned LLM (:func:`load_chat_model`): SmolLM2-135M-Instruct, from the offline
+GGUF copy (de-quantised once, then cached under :func:`cache_dir`) or the Hub."""
 
 from __future__ import annotations
 
@@ -72,7 +61,7 @@ def quiet_loading() -> Iterator[None]:
 
 def load_gguf(folder: Path, gguf_file: str, cache: bool = True) -> tuple:
     """``(model, tokenizer)`` from ``folder / gguf_file`` de-quantised to float32; with ``cache``, saved once
-    under :func:`cache_dir` and read from there afterwards (same logits, about 1 s instead of 25 s)."""
+    under :func:`cache_dir` (keyed by the file's SHA-256) and read from there afterwards."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -100,8 +89,8 @@ def load_chat_model(name_or_path: str | os.PathLike | None = None, cache: bool =
     """``(model, tokenizer)`` of a causal chat LM in eval mode, float32.
 
     ``None``: the offline GGUF copy of SmolLM2-135M-Instruct when ``../shared`` has it, else :data:`HUB_ID`.
-    A folder holding exactly one ``.gguf`` file is loaded as GGUF; anything else goes to ``from_pretrained``
-    (a Hub id or a saved folder). ``cache=False`` skips the de-quantised-weights cache.
+    A folder holding exactly one ``.gguf`` file is loaded as GGUF; anything else goes to ``from_pretrained``.
+    Raises :class:`ChatModelUnavailable` if neither the offline copy nor the Hub can be reached.
     """
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer

@@ -1,32 +1,5 @@
-"""Classifying text by prompting a chat LLM: zero-shot and k-shot prompts, label-word scoring, calibration.
-
-The model is asked a question in its chat template and never generates: the answer is read from the
-probabilities of the label words as the *next token* after the assistant's turn begins::
-
-    score(y | review) = log p(first token = w_y | chat prompt),   prediction = argmax_y score
-
-A k-shot (in-context) prompt puts k labelled reviews before the question, each as a user turn answered by an
-assistant turn holding the label word. Small models are biased towards one label word whatever the review says;
-contextual calibration (Zhao et al. 2021, "Calibrate before use") measures that bias on a content-free input
-("N/A") in the same prompt and divides it out::
-
-    p̂ = p(w_y) / Σ_y' p(w_y')  (label words only),   q_y = (p̂_y / p̂_cf,y) / Σ_y' (p̂_y' / p̂_cf,y')
-
-API (``model, tokenizer`` from :func:`lmtutorial.llm.model.load_chat_model`; ``pool`` a sequence of
-``(text, label)`` pairs, label 0 = negative, 1 = positive as in IMDb)::
-
-    shots = sample_shots(pool, k=4, seed=0)                  # k labelled examples, seeded
-    scores = score_reviews(model, tokenizer, reviews, shots)  # PromptScores
-    scores.predictions()                 # argmax of the label words' next-token log-probabilities
-    scores.predictions(calibrated=True)  # after contextual calibration with "N/A"
-    scores.log_probs, scores.content_free  # (n, 2) and (2,) next-token log-probabilities
-
-The pieces: :func:`review_text` (clean, cut to the first words), :func:`sentiment_messages` (the chat
-messages), :func:`chat_prompt` (rendered by the tokenizer's chat template), :func:`label_token_ids`,
-:func:`next_token_log_probs` (batched, left-padded) and :func:`calibrate`. Bad input raises one
-``ValueError`` naming what was expected: an empty review or prompt, a prompt longer than the model's context,
-k larger than the pool, a label word that is several tokens.
-"""
+"""Classifying text by prompting a chat LLM (:func:`score_reviews`): zero-shot and k-shot prompts, label-word
+scoring, contextual calibration. Labels are 0 = negative, 1 = positive, as in IMDb."""
 
 from __future__ import annotations
 
@@ -101,10 +74,7 @@ def next_token_log_probs(
 ) -> torch.Tensor:
     """log p(next token = t | prompt) for each prompt (rows) and each t in ``token_ids`` (columns).
 
-    Prompts are tokenised as they are (the chat template already holds the special tokens). The tokens all
-    prompts share (the instruction and the examples of a k-shot prompt) run once and their keys and values are
-    reused (``share_prefix``); the rest of each prompt runs sorted by length in left-padded batches with matching
-    position ids, so neither the padding nor the sharing changes the result.
+    ``share_prefix``: run the tokens all prompts share once and reuse their keys and values (same result).
     """
     encoded = [tokenizer(prompt, add_special_tokens=False)["input_ids"] for prompt in prompts]
     limit = context_length(model)
@@ -153,9 +123,10 @@ def shared_prefix_length(encoded: Sequence[Sequence[int]]) -> int:
 
 
 def calibrate(log_probs: torch.Tensor, content_free: torch.Tensor) -> torch.Tensor:
-    """Contextual calibration: label probabilities (renormalised over the label words) divided by those of the
-    content-free input, renormalised. ``log_probs`` (n, labels), ``content_free`` (labels,) or (m, labels) for m
-    content-free inputs, whose renormalised probabilities are averaged. Returns probabilities (n, labels)."""
+    """Contextual calibration: ``q_y = (p̂_y / p̂_cf,y) / Σ_y' (p̂_y' / p̂_cf,y')``, p̂ renormalised over the labels.
+
+    ``log_probs`` (n, labels); ``content_free`` (labels,) or (m, labels), whose p̂ are averaged. Returns q (n, labels).
+    """
     p = torch.softmax(log_probs, dim=-1)
     p_cf = torch.softmax(content_free.reshape(-1, log_probs.shape[-1]), dim=-1).mean(0)
     q = p / (p_cf / p_cf.sum())
@@ -181,8 +152,9 @@ def score_reviews(
     label_words: Sequence[str] = LABEL_WORDS, content_free: Sequence[str] = (CONTENT_FREE,),
     max_words: int | None = 150, instruction: str = INSTRUCTION, batch_size: int = 8,
 ) -> PromptScores:
-    """Score each review (and each content-free input) by the next-token log-probabilities of ``label_words``
-    after a chat prompt with ``shots`` in context. Reviews and shots are cut to their first ``max_words``."""
+    """``score(y) = log p(next token = w_y | chat prompt with shots)`` for each review and each content-free input.
+
+    Reviews and shots are cut to their first ``max_words``."""
     ids = label_token_ids(tokenizer, label_words)
     shots = [(review_text(text, max_words), label) for text, label in shots]
 

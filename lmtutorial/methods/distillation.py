@@ -1,12 +1,4 @@
-"""Knowledge distillation: a small student learns from a large teacher's outputs.
-
-Hinton et al. (2015) match the teacher's softened distribution; the T² factor keeps the soft targets' gradients on
-the same scale as the hard labels' when the temperature T changes::
-
-    L_KD  = T² · KL( softmax(z_t / T) ‖ softmax(z_s / T) )
-    L_MSE = mean (z_s − z_t)²                                   (Tang et al. 2019: match the logits themselves)
-    L     = α · L_soft + (1 − α) · CE(z_s, y)                    (y: hard labels, when there are any)
-"""
+"""Knowledge distillation: a small student learns from a large teacher's outputs."""
 
 from __future__ import annotations
 
@@ -22,7 +14,13 @@ def distillation_loss(
     student_logits: torch.Tensor, teacher_logits: torch.Tensor, labels: torch.Tensor | None = None, *,
     kind: str = "kl", temperature: float = 2.0, alpha: float = 0.5,
 ) -> torch.Tensor:
-    """The student's loss against a teacher's logits (both (batch, labels)), mixed with hard labels if given."""
+    """The student's loss against a teacher's logits (both (batch, labels)), mixed with hard labels if given::
+
+        L_soft = T² · KL(softmax(z_t / T) ‖ softmax(z_s / T))   (kind="kl"),   mean (z_s − z_t)²   (kind="mse")
+        L      = α · L_soft + (1 − α) · CE(z_s, y)
+
+    Taught on page ``ch06_5_improving``.
+    """
     if student_logits.shape != teacher_logits.shape:
         raise ValueError(f"student_logits, teacher_logits: expected the same (batch, labels) shape, got "
                          f"{tuple(student_logits.shape)} and {tuple(teacher_logits.shape)}")

@@ -1,13 +1,6 @@
-"""Masked-language-model corruption and loss (BERT, Devlin et al. 2019, §3.1).
+"""Masked-language-model corruption and loss, as BERT's pre-training.
 
-Of the positions that are not special tokens, a fraction ``rate`` (15 %) is chosen; a chosen token is replaced by
-``[MASK]`` with probability 0.8, by a uniformly random token with probability 0.1, and kept with probability 0.1.
-The model must predict the original token at every chosen position and nowhere else::
-
-    L_MLM = − (1 / |M|) Σ_{i ∈ M} log p(x_i | x̃)        M = the chosen positions, x̃ = the corrupted input
-
-Labels are the original ids at chosen positions and −100 (ignored by ``cross_entropy``) elsewhere, as in
-``transformers.DataCollatorForLanguageModeling``.
+Labels are the original ids at chosen positions and −100 (ignored) elsewhere, as ``DataCollatorForLanguageModeling``.
 """
 
 from __future__ import annotations
@@ -23,7 +16,10 @@ IGNORE = -100
 
 @dataclass(frozen=True)
 class Masker:
-    """The ids one tokenizer needs for masking: ``mask_id``, ``vocab_size`` and the special ids never chosen."""
+    """The ids one tokenizer needs for masking: ``mask_id``, ``vocab_size`` and the special ids never chosen.
+
+    Taught on page ``ch06_5_improving``.
+    """
 
     mask_id: int
     vocab_size: int
@@ -42,7 +38,13 @@ def mask_tokens(
     input_ids: torch.Tensor, masker: Masker, rate: float = 0.15, *,
     mask_share: float = 0.8, random_share: float = 0.1, generator: torch.Generator | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Corrupt ``input_ids`` (batch, length) for masked-LM training; returns ``(corrupted_ids, labels)``."""
+    """Corrupt ``input_ids`` (batch, length) for masked-LM training; returns ``(corrupted_ids, labels)``.
+
+    A share ``rate`` of the non-special positions is chosen; each becomes ``[MASK]`` (``mask_share``), a random
+    token (``random_share``) or stays.
+
+    Taught on page ``ch06_5_improving``.
+    """
     if not 0 < check_number("rate", rate) < 1:
         raise ValueError(f"rate: expected a masking rate in (0, 1), got {rate}")
     check_number("mask_share", mask_share, minimum=0, maximum=1)
@@ -63,8 +65,9 @@ def mask_tokens(
 
 
 def masked_lm_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Mean cross-entropy over the chosen positions only (labels ≠ −100); ``logits`` is (..., vocab) and
-    ``labels`` has its leading shape: (batch, length) for every position, or (n,) for the chosen ones alone."""
+    """``L_MLM = −(1/|M|) Σ_{i ∈ M} log p(x_i | x̃)`` over the chosen positions M (labels ≠ −100).
+
+    ``logits`` (..., vocab); ``labels`` of its leading shape: (batch, length), or (n,) for the chosen ones alone."""
     if logits.shape[:-1] != labels.shape:
         raise ValueError(f"logits, labels: expected logits (..., vocab) and labels of the leading shape, got "
                          f"{tuple(logits.shape)} and {tuple(labels.shape)}")
@@ -74,7 +77,10 @@ def masked_lm_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
 
 def unigram_entropy(input_ids: torch.Tensor, masker: Masker) -> float:
     """The masked-LM loss of a model that knows word frequencies and nothing else: the entropy (nats) of the
-    frequencies p(w) of the tokens that can be chosen (special tokens never are), H = −Σ_w p(w) log p(w)."""
+    frequencies p(w) of the tokens that can be chosen (special tokens never are), H = −Σ_w p(w) log p(w).
+
+    Taught on page ``ch06_5_improving``.
+    """
     special = torch.isin(input_ids, torch.tensor(masker.special_ids, dtype=input_ids.dtype))
     counts = torch.bincount(input_ids[~special].flatten(), minlength=masker.vocab_size).double()
     if counts.sum() == 0:

@@ -1,13 +1,5 @@
-"""Multi-task learning: one shared encoder, one small head per task, trained on the sum of the tasks' losses.
-
-Caruana (1997): related tasks share a representation, and each task's training signal regularises the others. Here
-the two tasks read the same IMDb review: its sentiment (a label, cross-entropy) and its star rating (1–10, a
-regression on the rating rescaled to [−1, 1], mean squared error)::
-
-    L = CE(W_s h + b_s, y) + λ · (w_r·h + b_r − r̃)²          r̃ = (r − 5.5) / 4.5,   h = encoder(x)
-
-Training on one task alone is the same model with the other task's weight set to 0.
-"""
+"""Multi-task learning: one shared encoder, one small head per task (a review's sentiment and its star rating),
+trained on the sum of the tasks' losses."""
 
 from __future__ import annotations
 
@@ -20,7 +12,7 @@ RATING_RANGE = (1, 10)  # IMDb's stars; the labelled reviews have 1–4 (negativ
 
 
 def rating_targets(ratings) -> torch.Tensor:  # noqa: ANN001 - a sequence, an array or a tensor
-    """Ratings 1–10 rescaled to [−1, 1]; one clear error when the ratings are missing or out of range."""
+    """Ratings 1–10 rescaled to [−1, 1], ``r̃ = (r − 5.5) / 4.5``; one clear error when missing or out of range."""
     if ratings is None:
         raise ValueError("ratings: expected the reviews' star ratings (IMDb's 'rating' column, 1-10), got None; "
                          "the Hub's stanfordnlp/imdb has no ratings: read them from the aclImdb file names "
@@ -57,7 +49,10 @@ def multitask_loss(
     logits: torch.Tensor, rating: torch.Tensor, labels: torch.Tensor, rating_target: torch.Tensor, *,
     sentiment_weight: float = 1.0, rating_weight: float = 1.0,
 ) -> torch.Tensor:
-    """``sentiment_weight · CE + rating_weight · MSE``; a weight of 0 trains the other task alone."""
+    """``sentiment_weight · CE + rating_weight · MSE`` (of ``r̃``); a weight of 0 trains the other task alone.
+
+    Taught on page ``ch06_5_improving``.
+    """
     check_number("sentiment_weight", sentiment_weight, minimum=0)
     check_number("rating_weight", rating_weight, minimum=0)
     if sentiment_weight + rating_weight == 0:

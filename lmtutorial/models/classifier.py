@@ -1,18 +1,4 @@
-"""A bidirectional LSTM text classifier built from chapter 3's parts: embedding → BiLSTM → linear layer.
-
-A forward LSTM reads the tokens x_1 … x_T left to right, a second LSTM (its own weights) reads them right to left;
-every layer above the first reads both directions' outputs side by side, as ``torch.nn.LSTM(bidirectional=True)``::
-
-    →h_t = LSTM_fwd(x_1 … x_t),   ←h_t = LSTM_bwd(x_T … x_t),   o_t = [→h_t ; ←h_t]
-
-The review is summarised by the two final states, [→h_T ; ←h_1] (each direction after reading every real token),
-and one linear layer turns that vector into a score (logit) per label::
-
-    z = [→h_T ; ←h_1] Wᵀ + b,   p(label | review) = softmax(z)
-
-Padding: each row's real tokens come first and its ``length`` says how many. The backward direction reverses every
-row within its own length, so it, too, starts at a real token and not at the padding.
-"""
+"""A bidirectional LSTM text classifier built from chapter 3's parts: embedding → BiLSTM → linear layer."""
 
 from __future__ import annotations
 
@@ -41,13 +27,10 @@ def reverse_padded(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
 
 
 class BiLSTM(torch.nn.Module):
-    """A multi-layer bidirectional LSTM over right-padded batches (batch, seq_len, input_size).
+    """A multi-layer bidirectional LSTM over right-padded batches, ``o_t = [→h_t ; ←h_t]``.
 
-    Each layer is two :class:`lmtutorial.core.lstm.LSTM` s: ``forward_layers[k]`` and ``backward_layers[k]``, whose
-    parameters are torch's ``weight_ih_l{k}`` and ``weight_ih_l{k}_reverse`` (and so on) of
-    ``torch.nn.LSTM(bidirectional=True, batch_first=True)``. Returns ``output`` (batch, seq_len, 2 hidden_size),
-    zero at padded steps, and ``h_n`` (2 num_layers, batch, hidden_size) laid out as torch's: layer by layer,
-    forward then backward.
+    Layout of ``torch.nn.LSTM(bidirectional=True, batch_first=True)``: ``output`` (batch, seq_len, 2 hidden_size),
+    zero at padded steps, and ``h_n`` (2 num_layers, batch, hidden_size). Each row is reversed within its length.
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, dropout: float = 0.0) -> None:
@@ -91,10 +74,11 @@ class BiLSTM(torch.nn.Module):
 
 
 class BiLSTMClassifier(torch.nn.Module):
-    """Label logits (batch, num_labels) for token ids (batch, seq_len) and their lengths (batch,).
+    """Label logits ``z = [→h_T ; ←h_1] Wᵀ + b`` (batch, num_labels) for token ids (batch, seq_len) and lengths.
 
-    ``padding_idx`` is the id that fills each row after its last real token (``Vocabulary.pad_id`` is 0).
     ``dropout`` applies to the embeddings, between layers and to the summary vector before the output layer.
+
+    Taught on page ``ch06_1_classification``.
     """
 
     def __init__(self, vocab_size: int, num_labels: int = 2, embed_dim: int = 64, hidden_size: int = 64,

@@ -1,8 +1,6 @@
 """An LSTM language model: embedding → LSTM → output layer, predicting every next token.
 
     h_t = LSTM(E[x_1], …, E[x_t]),   p(x_{t+1} | x_1 … x_t) = softmax(h_t Wᵀ + b)
-
-Training minimises the cross-entropy of each next token, ``lm_loss``; its exponential is the perplexity.
 """
 
 from __future__ import annotations
@@ -20,10 +18,11 @@ RECURRENT = {"lmtutorial": LSTM, "torch": torch.nn.LSTM}
 class LSTMLanguageModel(torch.nn.Module):
     """Next-token logits (batch, seq_len, vocab_size) for token ids (batch, seq_len).
 
-    ``recurrent="torch"`` swaps :class:`lmtutorial.core.lstm.LSTM` for ``torch.nn.LSTM``: same parameter names, so the two
-    models load each other's state dicts. ``dropout`` applies to the embeddings, between LSTM layers and before the
-    output layer. ``max_len`` is the longest sequence one call accepts: training stores activations for every
-    position, so longer text is fed in pieces, passing the returned state on.
+    ``recurrent="torch"`` swaps :class:`lmtutorial.core.lstm.LSTM` for ``torch.nn.LSTM`` (same state dict).
+    ``dropout`` applies to the embeddings, between LSTM layers and before the output layer. ``max_len`` is the
+    longest sequence one call accepts (feed longer text in pieces, passing the returned state on).
+
+    Taught on page ``ch03_algorithms``.
     """
 
     def __init__(
@@ -65,7 +64,10 @@ class LSTMLanguageModel(torch.nn.Module):
 
 
 def lm_loss(model: torch.nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
-    """Mean next-token cross-entropy of a batch ``(inputs, targets)``, targets being inputs shifted by one."""
+    """Mean next-token cross-entropy of a batch ``(inputs, targets)``, targets being inputs shifted by one.
+
+    Taught on page ``ch03_algorithms``.
+    """
     inputs, targets = batch
     logits, _ = model(inputs)
     return cross_entropy(logits, targets)

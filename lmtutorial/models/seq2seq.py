@@ -1,19 +1,5 @@
-"""Sequence to sequence with two LSTMs (Sutskever et al. 2014), without attention.
-
-The encoder reads the source x_1 … x_S; its final state (h_S, c_S), a fixed-size summary, is the decoder's
-initial state. The decoder is a language model over the target conditioned on that state::
-
-    p(y_1 … y_T | x) = Π_t p(y_t | y_<t, x),   p(y_t | ·) = softmax(W s_t + b),   s_t = LSTM(E[y_{t-1}], s_{t-1})
-
-Training feeds the true previous token y_{t-1} (teacher forcing); decoding feeds the model's own choice, the most
-likely token (greedy) or a sampled one, until ``<eos>``, or keeps several candidates (beam search).
-
-:class:`AttentionDecoder` removes the fixed-size bottleneck (Luong et al. 2015): at every step it also reads all
-encoder outputs h_1 … h_S through :class:`~lmtutorial.core.attention.LuongAttention`::
-
-    a_t = softmax_j(s_tᵀ W_a h_j),   c_t = Σ_j a_tj h_j        (weights over the source; the context)
-    s̃_t = tanh(W_c [c_t; s_t]),       p(y_t | ·) = softmax(W s̃_t + b)
-"""
+"""Sequence to sequence with two LSTMs: encoder, decoder started from the encoder's final state, and a decoder
+with attention over every encoder output (:class:`AttentionDecoder`)."""
 
 from __future__ import annotations
 
@@ -43,7 +29,10 @@ class AttentionState(NamedTuple):
 
 
 class LSTMEncoder(torch.nn.Module):
-    """Source ids (batch, S) and their lengths → every step's output (batch, S, H) and the final state."""
+    """Source ids (batch, S) and their lengths → every step's output (batch, S, H) and the final state.
+
+    Taught on page ``ch03_algorithms``.
+    """
 
     def __init__(self, vocab_size: int, embed_dim: int, hidden_size: int, num_layers: int = 1,
                  dropout: float = 0.0, padding_idx: int = 0) -> None:
@@ -56,7 +45,12 @@ class LSTMEncoder(torch.nn.Module):
 
 
 class LSTMDecoder(torch.nn.Module):
-    """Target-side language model started from the encoder's state."""
+    """Target-side language model started from the encoder's state::
+
+        p(y_t | y_<t, x) = softmax(W s_t + b),   s_t = LSTM(E[y_{t-1}], s_{t-1}),   s_0 = (h_S, c_S)
+
+    Taught on page ``ch03_algorithms``.
+    """
 
     def __init__(self, vocab_size: int, embed_dim: int, hidden_size: int, num_layers: int = 1,
                  dropout: float = 0.0, padding_idx: int = 0) -> None:
@@ -102,7 +96,12 @@ class LSTMDecoder(torch.nn.Module):
 
 
 class AttentionDecoder(LSTMDecoder):
-    """An :class:`LSTMDecoder` that also attends over the encoder outputs at every step (Luong et al. 2015)."""
+    """An :class:`LSTMDecoder` that also attends over the encoder outputs h_j at every step::
+
+        a_t = softmax_j(s_tᵀ W_a h_j),   c_t = Σ_j a_tj h_j,   p(y_t | ·) = softmax(W tanh(W_c [c_t; s_t]) + b)
+
+    Taught on page ``ch06_2_translation``.
+    """
 
     def __init__(self, vocab_size: int, embed_dim: int, hidden_size: int, num_layers: int = 1,
                  dropout: float = 0.0, padding_idx: int = 0) -> None:
@@ -137,7 +136,10 @@ class AttentionDecoder(LSTMDecoder):
 
 class Seq2Seq(torch.nn.Module):
     """An :class:`LSTMEncoder` whose final state starts an :class:`LSTMDecoder` or an :class:`AttentionDecoder`
-    (same hidden size and layers); the attention decoder also reads every encoder output."""
+    (same hidden size and layers); the attention decoder also reads every encoder output.
+
+    Taught on page ``ch03_algorithms``.
+    """
 
     def __init__(self, encoder: LSTMEncoder, decoder: LSTMDecoder) -> None:
         super().__init__()
@@ -201,6 +203,9 @@ class Seq2Seq(torch.nn.Module):
 
 
 def seq2seq_loss(model: Seq2Seq, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
-    """Mean cross-entropy of the target tokens of ``(src, src_lengths, previous, target)``; padding is ignored."""
+    """Mean cross-entropy of the target tokens of ``(src, src_lengths, previous, target)``; padding is ignored.
+
+    Taught on page ``ch03_algorithms``.
+    """
     src, src_lengths, previous, target = batch
     return cross_entropy(model(src, src_lengths, previous), target, ignore_index=model.decoder.padding_idx)

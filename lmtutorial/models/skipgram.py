@@ -1,18 +1,6 @@
-"""Skip-gram with negative sampling (Mikolov et al. 2013): word vectors learned by predicting nearby words.
+"""Skip-gram with negative sampling: word vectors v_w (input) and u_w (output) learned by predicting nearby words.
 
-Every word w has two vectors, an input vector v_w (the word vector we keep) and an output vector u_w. For a centre
-word w and a context word c that occurs within ``window`` positions of it, with k noise words n_1 … n_k drawn from
-the unigram distribution raised to the power 3/4, P_n(w) ∝ count(w)^0.75, training minimises
-
-    ℓ(w, c) = -log σ(u_c · v_w) - Σ_{j=1..k} log σ(-u_{n_j} · v_w)
-
-so v_w moves towards the output vectors of the words seen around it and away from those of random words. Two words
-that appear in similar contexts are pulled towards the same output vectors, so their input vectors end up close.
-
-Three details of the original word2vec are kept: the effective window of each centre word is drawn uniformly from
-1 … ``window`` (near words count more); noise words are drawn from a precomputed "unigram table"; and, optionally,
-each occurrence of a word with relative frequency f is kept with probability min(1, √(t / f)) (subsampling of
-frequent words with threshold t). The optimiser is Adam rather than word2vec's hand-written SGD.
+    ℓ(w, c) = -log σ(u_c · v_w) - Σ_{j=1..k} log σ(-u_{n_j} · v_w),   noise words n_j ~ P_n(w) ∝ count(w)^0.75
 """
 
 from __future__ import annotations
@@ -66,7 +54,10 @@ def context_pairs(
 
 class SkipGram(torch.nn.Module):
     """Input vectors v (``in_vectors``, uniform in ±0.5/dim) and output vectors u (``out_vectors``, zero),
-    initialised as in word2vec."""
+    initialised as in word2vec.
+
+    Taught on page ``ch04_math``.
+    """
 
     def __init__(self, vocab_size: int, dim: int, seed: int = 0) -> None:
         super().__init__()
@@ -108,6 +99,8 @@ def train_skipgram(
 
     Ids must lie in ``[0, vocab_size)``. Pairs never cross from one text into the next. Noise words and
     subsampling use the word counts of ``sequences``.
+
+    Taught on page ``ch04_math``.
     """
     for name, value in (("window", window), ("negatives", negatives), ("epochs", epochs), ("batch_size", batch_size)):
         if not isinstance(value, int) or value < 1:

@@ -1,8 +1,5 @@
-"""Measurements the book cites from runs bigger than a build, shipped inside the package.
-
-Each JSON here names the script that produced it, the hardware, the library versions and the date. They travel
-with ``pip install lmtutorial``, so a page opened on Colab reads the same numbers as the website, without a network
-request; ``bench/`` scripts write new ones here (see ``bench/README.md``).
+"""Measurements the book cites from runs bigger than a build, shipped inside the package as JSON files (each naming
+its script, hardware, library versions and date; ``bench/`` scripts write new ones).
 """
 
 from __future__ import annotations

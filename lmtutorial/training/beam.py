@@ -1,22 +1,6 @@
 """Beam search: keep the ``beam_width`` most likely partial outputs at every step instead of one.
 
-Greedy decoding keeps only the most likely next token, so one early choice that looks good can lock out a
-sequence that is more likely as a whole. Beam search keeps the k best prefixes by their log-probability
-``log p(y_1 … y_t) = Σ log p(y_i | y_<i)``, extends each by every token, and keeps the k best of the results.
-A prefix that ends with ``<eos>`` is finished. Since every token adds a negative log-probability, long outputs
-lose against short ones; length normalisation ranks finished outputs by ``log p / |y|^α`` instead (α = 0: no
-normalisation, α = 1: mean log-probability per token; Wu et al. 2016 use a variant of the same idea).
-
-The search knows nothing of the model: the caller passes
-
-- ``step(tokens, state) -> (logits, state)``: ``tokens`` (k,) holds the last token of each of the k live
-  prefixes, ``state`` whatever the model carries for them (a recurrent state, the encoder outputs, …);
-  ``logits`` (k, vocab) score the next token;
-- ``reorder(state, index) -> state``: the state of the prefixes ``index`` (a LongTensor of rows, possibly
-  repeated), e.g. ``h.index_select(1, index)`` for an LSTM state (layers, batch, hidden).
-
-It starts from one prefix: ``state`` for a batch of one and ``start_token``, the token fed first (``<bos>``
-for a translator, the last prompt word for a language model). With ``beam_width=1`` it is greedy decoding.
+Ranked by ``log p(y) / |y|^α`` with ``log p(y_1 … y_t) = Σ log p(y_i | y_<i)`` (α = 0: no length normalisation).
 """
 
 from __future__ import annotations
@@ -51,8 +35,7 @@ def length_normalised(log_prob: float, length: int, alpha: float) -> float:
 def done(finished: list[Hypothesis], live_log_probs: list[float], length: int, beam_width: int,
          alpha: float) -> bool:
     """True when ``beam_width`` outputs have finished and no live prefix (of ``length`` tokens) scores above the
-    worst of the best ``beam_width`` of them. With ``alpha = 0`` nothing live can catch up any more, since a
-    log-probability only falls as a prefix grows; with ``alpha > 0`` it is the usual heuristic."""
+    worst of the best ``beam_width`` of them."""
     if len(finished) < beam_width:
         return False
     kth_best = sorted((h.score for h in finished), reverse=True)[beam_width - 1]
@@ -63,12 +46,10 @@ def beam_search(step: Step, state: Any, reorder: Reorder, *, start_token: int, e
                 max_len: int, alpha: float = 0.0) -> list[Hypothesis]:
     """Up to ``beam_width`` outputs of at most ``max_len`` tokens, best first by length-normalised score.
 
-    At each step every live prefix is extended by every token; of the ``2 · beam_width`` best extensions, those
-    among the best ``beam_width`` that end in ``eos_id`` join the finished outputs, and the best ``beam_width``
-    that do not end in it stay live. The search stops when ``beam_width`` outputs have finished and no live
-    prefix scores above them (see :func:`done`), or after ``max_len`` tokens; prefixes still live then are returned
-    as outputs without ``<eos>``.
-    See the module docstring for ``step`` and ``reorder``.
+    ``step(tokens, state) -> (logits, state)``: ``tokens`` (k,) the last token of each of the k live prefixes,
+    ``logits`` (k, vocab). ``reorder(state, index) -> state``: the state of the prefixes ``index`` (rows, possibly
+    repeated), e.g. ``h.index_select(1, index)``. ``state`` is for a batch of one; ``start_token`` is fed first.
+    Prefixes still live after ``max_len`` tokens are returned without ``<eos>``.
     """
     check_number("beam_width", beam_width, integer=True, minimum=1)
     check_number("max_len", max_len, integer=True, minimum=1)

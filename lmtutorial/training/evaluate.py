@@ -1,9 +1,6 @@
 """How well a language model predicts held-out text: cross-entropy per token and perplexity.
 
     H = -(1/N) Σ_t log p(x_t | x_<t)   (nats per token),   perplexity = exp(H)
-
-A perplexity of P means the model is, on average, as uncertain as a uniform choice among P words. The unigram
-baseline ignores context: p(w) = (count(w) + α) / (N + α V), counted on the training stream.
 """
 
 from __future__ import annotations
@@ -20,7 +17,10 @@ from lmtutorial.core.losses import cross_entropy
 @torch.no_grad()
 def stream_loss(model: torch.nn.Module, stream: torch.Tensor, batch_size: int = 16, bptt: int = 64) -> float:
     """Mean next-token cross-entropy (nats) over ``stream``, read as ``batch_size`` rows in windows of ``bptt``
-    tokens, each window starting from the state the previous one ended in."""
+    tokens, each window starting from the state the previous one ended in.
+
+    Taught on page ``ch03_algorithms``.
+    """
     if not isinstance(bptt, int) or bptt < 1:
         raise ValueError(f"bptt: expected an integer >= 1, got {bptt!r}")
     rows = batchify(stream, batch_size)
@@ -37,12 +37,18 @@ def stream_loss(model: torch.nn.Module, stream: torch.Tensor, batch_size: int = 
 
 
 def perplexity(model: torch.nn.Module, stream: torch.Tensor, batch_size: int = 16, bptt: int = 64) -> float:
-    """``exp(stream_loss(...))``: the model's perplexity on ``stream``."""
+    """``exp(stream_loss(...))``: the model's perplexity on ``stream``.
+
+    Taught on page ``ch03_algorithms``.
+    """
     return math.exp(stream_loss(model, stream, batch_size, bptt))
 
 
 def unigram_perplexity(train: torch.Tensor, held_out: torch.Tensor, vocab_size: int, alpha: float = 1.0) -> float:
-    """Perplexity on ``held_out`` of word frequencies counted on ``train``, add-α smoothed."""
+    """Perplexity on ``held_out`` of ``p(w) = (count(w) + α) / (N + α V)``, counted on ``train``.
+
+    Taught on page ``ch03_algorithms``.
+    """
     if len(train) == 0 or len(held_out) == 0:
         raise ValueError("expected non-empty train and held_out streams")
     check_number("vocab_size", vocab_size, integer=True, minimum=1)

@@ -1,12 +1,4 @@
-"""A training loop: mini-batches, gradient clipping, validation, a loss curve and checkpoints.
-
-Each step computes the batch loss, back-propagates, rescales the gradient if its norm exceeds ``clip``::
-
-    ‖g‖ = √(Σ_p ‖∂L/∂p‖²),   g ← g · min(1, clip / ‖g‖)
-
-and lets the optimiser (the book's ``Adam`` by default) update the parameters in place. Training changes the model
-it is given; ``train`` returns the :class:`History` of losses, not a new model.
-"""
+"""A training loop: mini-batches, gradient clipping, validation, a loss curve and checkpoints."""
 
 from __future__ import annotations
 
@@ -30,7 +22,10 @@ Batch = tuple[torch.Tensor, ...]
 
 @dataclass
 class History:
-    """Training loss of every step; validation loss (nats per token) with the step it was measured after."""
+    """Training loss of every step; validation loss (nats per token) with the step it was measured after.
+
+    Taught on page ``ch03_algorithms``.
+    """
 
     step_loss: list[float] = field(default_factory=list)
     val_loss: list[float] = field(default_factory=list)
@@ -39,8 +34,11 @@ class History:
 
 
 def clip_grad_norm(parameters: Iterable[torch.Tensor], max_norm: float) -> float:
-    """Scale all gradients together so their joint norm is at most ``max_norm``; return the norm before clipping
-    (what ``torch.nn.utils.clip_grad_norm_`` does)."""
+    """``g ← g · min(1, max_norm / ‖g‖)`` with ``‖g‖ = √(Σ_p ‖∂L/∂p‖²)``, as ``torch.nn.utils.clip_grad_norm_``;
+    returns ``‖g‖`` before clipping.
+
+    Taught on page ``ch03_algorithms``.
+    """
     check_number("max_norm", max_norm, above=0)
     grads = [p.grad for p in parameters if p.grad is not None]
     if not grads:
@@ -54,8 +52,7 @@ def clip_grad_norm(parameters: Iterable[torch.Tensor], max_norm: float) -> float
 
 def check_model_vocabulary(model: torch.nn.Module, vocab: Vocabulary) -> None:
     """Raise ``ValueError`` unless ``vocab`` fits ``model``: as many tokens as its ``config["vocab_size"]`` (when it
-    has one), and the same tokens as the vocabulary it was trained or loaded with (``model.vocab_fingerprint``,
-    set by :func:`train` and :func:`load_checkpoint`): with another vocabulary the same ids mean other words."""
+    has one), and the same tokens as the vocabulary it was trained or loaded with (``model.vocab_fingerprint``)."""
     config = getattr(model, "config", None)
     size = config.get("vocab_size") if isinstance(config, dict) else None
     if size is not None and size != len(vocab):
@@ -85,10 +82,10 @@ def train(
     """Train ``model`` in place for ``epochs`` passes over ``batches`` (a list, or a function of the epoch number
     returning that epoch's batches) minimising ``batch_loss(model, batch)``.
 
-    ``validate(model)`` (a held-out loss) runs after every epoch and every ``val_every`` steps. With a
-    ``checkpoint`` path, model, optimiser, ``vocab`` and history are saved there after every epoch, each time
-    replacing the previous file only once the new one is complete. With ``vocab``, the model records its
-    fingerprint (``model.vocab_fingerprint``), which later checks compare against.
+    ``validate(model)`` (a held-out loss) runs after every epoch and every ``val_every`` steps. ``checkpoint``: a
+    path saved after every epoch (:func:`save_checkpoint`). ``vocab``: its fingerprint is kept on the model.
+
+    Taught on page ``ch03_algorithms``.
     """
     check_number("epochs", epochs, integer=True, minimum=1)
     check_number("lr", lr, above=0)
@@ -135,8 +132,8 @@ def save_checkpoint(path: str | os.PathLike, model: torch.nn.Module, optimizer: 
                     vocab: Vocabulary | None = None, history: History | None = None) -> None:
     """Save the model's parameters (and ``config`` if it has one), the optimiser state, vocabulary and history.
 
-    The file is written under a temporary name in the same folder, flushed to disk, then renamed to ``path``, so an
-    interrupted save leaves the previous checkpoint as it was. A full disk raises one ``OSError`` naming the folder.
+    Written atomically: an interrupted save leaves the previous checkpoint as it was. A full disk raises one
+    ``OSError`` naming the folder.
     """
     if vocab is not None:
         check_model_vocabulary(model, vocab)
@@ -169,9 +166,10 @@ def load_checkpoint(path: str | os.PathLike, model: torch.nn.Module, optimizer: 
                     vocab: Vocabulary | None = None) -> History | None:
     """Load a checkpoint into ``model`` (and ``optimizer``); return its history.
 
-    With ``vocab``, the checkpoint's vocabulary must be the same, token for token: ids mean nothing otherwise.
-    Either way the model records the fingerprint of the checkpoint's vocabulary (``model.vocab_fingerprint``), so
-    that :func:`~lmtutorial.training.sampling.generate` refuses another vocabulary of the same size later.
+    With ``vocab``, the checkpoint's vocabulary must be the same, token for token. Either way the model records
+    the checkpoint vocabulary's fingerprint (``model.vocab_fingerprint``).
+
+    Taught on page ``ch03_algorithms``.
     """
     saved = torch.load(path, map_location="cpu", weights_only=True)
     if vocab is not None:
@@ -195,7 +193,10 @@ def load_checkpoint(path: str | os.PathLike, model: torch.nn.Module, optimizer: 
 
 
 def plot_history(histories: dict[str, History], ax=None, title: str = "Training and validation loss", smooth: int = 20):  # noqa: ANN001, ANN201 - matplotlib types
-    """Training loss (moving average of ``smooth`` steps) and validation loss of each run, on one axis."""
+    """Training loss (moving average of ``smooth`` steps) and validation loss of each run, on one axis.
+
+    Taught on page ``ch03_algorithms``.
+    """
     runs = {}
     for name, history in histories.items():
         losses = torch.tensor(history.step_loss)

@@ -1,17 +1,5 @@
-"""Choosing the next token, and sampling text from a language model.
-
-With logits z over the vocabulary, one step of decoding is
-
-    greedy:       the argmax of z (temperature 0)
-    temperature:  p(w) ∝ exp(z_w / τ)   (τ < 1 sharpens, τ > 1 flattens, τ = 1 is the model's own distribution)
-    top-k:        the same, renormalised over the k most likely words, 0 elsewhere (Fan et al. 2018)
-    top-p:        the same, renormalised over the smallest set of most likely words whose probability reaches p
-                  (nucleus sampling, Holtzman et al. 2020)
-
-applied in that order, as ``transformers`` applies ``TemperatureLogitsWarper``, ``TopKLogitsWarper`` and
-``TopPLogitsWarper`` (the tests pin each filter to its warper). :func:`generate` samples a continuation from a
-word-level language model; :func:`beam_generate` runs :func:`lmtutorial.training.beam.beam_search` on it.
-"""
+"""Choosing the next token (greedy, temperature, top-k, top-p, in ``transformers``' order), and sampling or beam
+search of text from a word-level language model."""
 
 from __future__ import annotations
 
@@ -34,7 +22,10 @@ def top_k_filter(logits: torch.Tensor, top_k: int) -> torch.Tensor:
 def top_p_filter(logits: torch.Tensor, top_p: float) -> torch.Tensor:
     """``logits`` with -inf outside the nucleus: going up from the least likely word, every word is dropped
     while it and the words below it hold at most ``1 - top_p`` of the softmax probability, so the words kept
-    are the fewest most likely ones holding at least ``top_p``."""
+    are the fewest most likely ones holding at least ``top_p``.
+
+    Taught on page ``ch06_4_generation``.
+    """
     if not 0 < top_p <= 1:
         raise ValueError(f"top_p: expected a probability in (0, 1] or None, got {top_p}")
     ordered, order = logits.sort(dim=-1)
@@ -48,8 +39,10 @@ def next_token(
     generator: torch.Generator | None = None, *, top_p: float | None = None,
 ) -> torch.Tensor:
     """One token id per row of ``logits`` (batch, vocab): the argmax when ``temperature == 0``, else a sample
-    from the softmax of ``logits / temperature`` restricted to the top ``top_k`` words and the ``top_p``
-    nucleus (``None``: no restriction)."""
+    from ``p(w) ∝ exp(z_w / τ)`` restricted to the top ``top_k`` words and the ``top_p`` nucleus (``None``: all).
+
+    Taught on page ``ch03_algorithms``.
+    """
     check_number("temperature", temperature, minimum=0)  # 0: greedy
     scaled = logits if temperature == 0 else logits / temperature
     if top_k is not None:
@@ -87,10 +80,11 @@ def generate(
     seed: int = 0,
     top_p: float | None = None,
 ) -> str:
-    """Continue ``prompt`` with up to ``max_new_tokens`` words from a language model ``model(ids, state) ->
-    (logits, state)``, each chosen by :func:`next_token`; stops early at ``<eos>``. ``<pad>``, ``<unk>`` and
-    ``<bos>`` are never produced. Returns the continuation only. ``vocab`` must be the model's own (see
-    :func:`~lmtutorial.training.loop.check_model_vocabulary`)."""
+    """The continuation of ``prompt``: up to ``max_new_tokens`` words, each from :func:`next_token`, stopping at
+    ``<eos>``. ``model(ids, state) -> (logits, state)``; ``vocab`` must be the model's own.
+
+    Taught on page ``ch03_algorithms``.
+    """
     check_model_vocabulary(model, vocab)
     ids = prompt_ids(prompt, vocab)
     generator = torch.Generator().manual_seed(seed)
@@ -119,10 +113,11 @@ def beam_generate(
     model: torch.nn.Module, prompt: str, max_new_tokens: int = 40, beam_width: int = 4, *, vocab: Vocabulary,
     alpha: float = 0.0,
 ) -> Hypothesis:
-    """The continuation of ``prompt`` that beam search finds most likely under an LSTM language model
-    ``model(ids, (h, c)) -> (logits, (h, c))``: the best :class:`~lmtutorial.training.beam.Hypothesis`
-    (``vocab.decode(best.tokens)`` is the text; it ends with ``<eos>`` if the model ended the review).
-    The prompt's last word is the search's start token; ``<pad>``, ``<unk>``, ``<bos>`` are never produced."""
+    """The best :class:`~lmtutorial.training.beam.Hypothesis` continuing ``prompt`` under an LSTM language model
+    ``model(ids, (h, c)) -> (logits, (h, c))``; ``vocab.decode(best.tokens)`` is the text.
+
+    Taught on page ``ch06_4_generation``.
+    """
     check_model_vocabulary(model, vocab)
     ids = prompt_ids(prompt, vocab)
     banned = banned_ids(vocab)
