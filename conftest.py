@@ -113,7 +113,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             continue
         page_nb = execution_cache.page_notebook(page)
         if not execution_cache.same_code(page_nb, execution_cache.read_notebook(Path(file.path))):
-            continue  # a stale Colab notebook: nbval runs it, nothing is cached (tests/test_book_colab.py fails)
+            continue  # a stale Colab notebook: nbval runs it, nothing is cached (tests/book/test_colab_notebooks.py fails)
         cached = execution_cache.cached_notebook(page_nb)
         if cached is None:
             recorder = _recorders[nodeid] = execution_cache.Recorder(page, page_nb)

@@ -2,7 +2,7 @@
 
 ``make test`` lets nbval execute the chapters and stores what it ran in Jupyter Book's execution cache
 (``tools/execution_cache.py``), so the build should take every notebook from the cache. A notebook it executed
-anyway (a cache miss) is written to the ledger here, and ``tests/test_executions.py`` fails on any page executed
+anyway (a cache miss) is written to the ledger here, and ``tests/book/test_executions.py`` fails on any page executed
 twice in one run. myst-nb records, per page, when the outputs it used were made (``exec_data["mtime"]``: the cache
 record's creation time, or the time of its own execution); a time after this build started is an execution by it.
 Such an execution is also marked as made with today's package (``tools/execution_cache.py``'s fingerprint), so that

@@ -60,7 +60,7 @@ def require_shared(relative: str) -> Path:
     return path
 
 
-# The tiny fine-tune set-up shared by tests/test_hf_*.py and tests/test_faults.py: a random BERT of 32
+# The tiny fine-tune set-up shared by tests/package/test_hf_*.py and tests/package/test_faults.py: a random BERT of 32
 # dimensions with its own WordPiece vocabulary, synthetic reviews, and options that train it in seconds on a CPU.
 FAST = dict(epochs=3, max_length=64, head=16, max_tokens=512, learning_rate=3e-3, validation_fraction=0.1,
             keep_checkpoints=3, disable_tqdm=True, eval_batch_size=64)
@@ -94,12 +94,12 @@ def toy() -> dict:
 
 
 OFFLINE = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
-           "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}  # for subprocesses of tests/test_hf_*.py
+           "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}  # for subprocesses of tests/package/test_hf_*.py
 
 
 @pytest.fixture(scope="module")
 def run(tiny, toy, tmp_path_factory) -> tuple[dict, Path]:
-    """One finished tiny fine-tune and its output folder, for the tests/test_hf_*.py files that read a run."""
+    """One finished tiny fine-tune and its output folder, for the tests/package/test_hf_*.py files that read a run."""
     from lmtutorial.hf.finetune import finetune
 
     output = tmp_path_factory.mktemp("run")

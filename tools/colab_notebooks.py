@@ -12,7 +12,7 @@ citations and the bibliography (``citations``), boxes and exercises (``boxes``),
 the website's numbers (``numbers``), and the rest of the Markdown (``markdown``).
 
 Freshness: every notebook stores the glue values it used (text in ``metadata.lmtutorial.glue``, figures as its
-attachments). Regenerating a page with those stored values (``--check``, and ``tests/test_notebooks.py``) must give
+attachments). Regenerating a page with those stored values (``--check``, and ``tests/book/test_notebooks.py``) must give
 the committed file byte for byte, so the check is stable although timings differ from build to build, and it fails
 when the page, a listed source file, ``references.bib``, ``_toc.yml`` (numbers) or this generator changed its output
 without ``make notebooks``.

@@ -1,7 +1,7 @@
 """Every chapter notebook executed once per test run: nbval executes it, the book build reuses that execution.
 
 ``make test`` runs nbval over the Colab notebooks ``book/*.ipynb`` before it builds the book. Their code cells are the
-pages' code cells (``tests/test_book_colab.py`` checks it), so what nbval executes is what Jupyter Book would execute.
+pages' code cells (``tests/book/test_colab_notebooks.py`` checks it), so what nbval executes is what Jupyter Book would execute.
 The hooks in ``conftest.py`` use this module to:
 
 - record, while nbval runs a notebook, the outputs of every cell the way ``nbclient`` (Jupyter Book's executor)
@@ -15,7 +15,7 @@ The hooks in ``conftest.py`` use this module to:
 
 Each execution is written to a ledger (``_build/executions.jsonl``: nbval's by the hooks, the build's by
 ``_ext/execution_ledger.py``); ``execution_problems`` turns the ledger and the cache into the list of pages that ran
-twice or not at all (``tests/test_executions.py``).
+twice or not at all (``tests/book/test_executions.py``).
 """
 
 from __future__ import annotations

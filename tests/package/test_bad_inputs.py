@@ -2,7 +2,7 @@
 traceback from deep inside another library. One row per case; numbers go through ``core.checks.check_number``, so
 NaN, infinities, negatives and overflow are refused the same way everywhere.
 
-The fine-tune's own cases (a diverged run, a resume with other settings) are fault tests in ``tests/test_faults.py``.
+The fine-tune's own cases (a diverged run, a resume with other settings) are fault tests in ``tests/package/test_faults.py``.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 from conftest import REPO
-from test_book_imports import page_imports
+from test_pages_imports import page_imports
 
 TAUGHT = ("lmtutorial.core", "lmtutorial.models", "lmtutorial.methods", "lmtutorial.training")
 STAMP = re.compile(r"^Taught on page ``(?P<page>[A-Za-z0-9_]+)``\.$")
@@ -128,7 +128,7 @@ def problems(pages: dict[str, str], imports: dict[str, list[tuple[str, list[str]
             continue
         path = modules[module]
         node = nodes[path].get(name)
-        if node is None:  # a constant, or a name defined elsewhere (test_book_imports checks where names live)
+        if node is None:  # a constant, or a name defined elsewhere (test_pages_imports checks where names live)
             continue
         if not stamps(ast.get_docstring(node))[0]:
             users = sorted(page for page, lines in imports.items()

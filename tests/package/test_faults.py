@@ -1,7 +1,7 @@
 """Fault injection on a fine-tuning run: a kill during a checkpoint save, two runs in one folder, a moved run
 folder, a full disk, a corrupt parquet file. Each test checks that nothing good was lost and that the run, once
 resumed, ends exactly where the uninterrupted run ended. (An interrupted ``lmtutorial.training.loop.train`` save is tested in
-``tests/test_training_loop.py``.)"""
+``tests/package/test_training_loop.py``.)"""
 
 import json
 import multiprocessing

@@ -4,7 +4,7 @@
 committed notebook this checks: no MyST role or directive is left, every ``literalinclude`` listing is there as
 code, every glued number is the value of the last build (no glue printout, no placeholder), every citation is an
 author-year link, and the code cells are the page's own (so nbval executes what the site executed). The converter
-itself is checked on small pages. Freshness (regenerating gives the committed file) is in tests/test_notebooks.py.
+itself is checked on small pages. Freshness (regenerating gives the committed file) is in tests/book/test_notebooks.py.
 """
 
 from __future__ import annotations
