@@ -13,11 +13,11 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from lmtutorial.book.sizes import Budget
 from lmtutorial.methods.distillation import distillation_loss
 from lmtutorial.methods.masked_lm import IGNORE, Masker, mask_tokens, masked_lm_loss
 from lmtutorial.methods.multitask import TwoHeads, multitask_loss, rating_from_target, rating_targets
 from lmtutorial.progress import tqdm
-from lmtutorial.training.budget import Budget
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,20 @@ builds the book; ``full``: the results the website cites), read with ``SIZE = pa
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from lmtutorial.book.resources import PROFILES, profile
-from lmtutorial.training.budget import Budget
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What every run of one comparison of chapter 6.5 gets: optimiser steps, batch size and peak learning rate
+    (AdamW, linear warm-up over the first 10 % of steps, then linear decay to 0)."""
+
+    steps: int
+    batch_size: int
+    learning_rate: float
+
 
 SIZES: dict[str, dict[str, dict]] = {
     # four reviews through a small, untrained model: the same in every profile

@@ -10,10 +10,9 @@ from lmtutorial.applications.improving import (
     fill_mask, finetune_classifier, mean_and_spread, multitask_scores, predict, pretrain_masked_lm,
     small_bert_config, student_logits, logit_accuracy, train_multitask, train_student,
 )
-from lmtutorial.book.sizes import SIZES
+from lmtutorial.book.sizes import Budget, SIZES
 from lmtutorial.hf.tiny_bert import toy_reviews, train_wordpiece
 from lmtutorial.methods.masked_lm import Masker
-from lmtutorial.training.budget import Budget
 
 LENGTH = 24
 
