@@ -72,9 +72,18 @@ def same_code(a: NotebookNode, b: NotebookNode) -> bool:
 
 
 def cache():  # noqa: ANN201 - jupyter_cache.cache.main.JupyterCacheBase, imported only here
+    """The book's execution cache, its database created under a lock: pytest-xdist workers open it at the same
+    moment, and jupyter-cache's own creation is not safe against that ("table settings already exists")."""
+    import fcntl
+
     from jupyter_cache import get_cache
 
-    return get_cache(str(CACHE))
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with open(CACHE.parent / "jupyter_cache.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        store = get_cache(str(CACHE))
+        store.db  # creates the database and its tables the first time  # noqa: B018
+    return store
 
 
 def fingerprint() -> str:
@@ -163,7 +172,7 @@ def log_execution(page: Path, executor: str, seconds: float | None) -> None:
 
 def new_run() -> None:
     """Start the ledger of a test run (``make test``): its first line says whether the cache was empty."""
-    empty = not (CACHE / "global.db").exists() or not cache().list_cache_records()
+    empty = not cache().list_cache_records()  # creates the cache before the test workers open it
     LEDGER.parent.mkdir(parents=True, exist_ok=True)
     LEDGER.write_text(json.dumps({"run": time.strftime("%Y-%m-%dT%H:%M:%S"), "cache_was_empty": empty},
                                  allow_nan=False) + "\n",

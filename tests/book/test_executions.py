@@ -76,3 +76,37 @@ def test_a_cached_cell_fails_on_an_error_it_was_not_tagged_to_raise():
     assert cache.cached_cell_failure(ran) is None
     assert cache.cached_cell_failure(new_code_cell("x = 1", execution_count=None)) is not None  # never ran
     assert cache.cached_cell_failure(new_code_cell("x = 1", execution_count=4)) is None
+
+
+def open_cache(folder: str, barrier, results) -> None:  # noqa: ANN001 - multiprocessing objects
+    """Open the execution cache in ``folder`` once all processes are ready; put "ok" or the error."""
+    from pathlib import Path
+
+    cache.CACHE = Path(folder)
+    barrier.wait()
+    try:
+        cache.cache().list_cache_records()
+    except Exception as error:  # noqa: BLE001 - the test reports any error
+        results.put(f"{type(error).__name__}: {error}"[:200])
+    else:
+        results.put("ok")
+
+
+def test_workers_opening_a_new_cache_at_once_all_succeed(tmp_path):
+    """The first ``make test`` of a clean clone: its pytest-xdist workers create the cache at the same moment
+    (jupyter-cache alone fails about one time in three with six processes: "table settings already exists")."""
+    import multiprocessing
+
+    import jupyter_cache.cache.main  # noqa: F401 - imported once, before the processes fork
+
+    context, processes = multiprocessing.get_context("fork"), 6
+    for attempt in range(6):
+        barrier, results = context.Barrier(processes), context.Queue()
+        folder = str(tmp_path / str(attempt) / "cache")
+        workers = [context.Process(target=open_cache, args=(folder, barrier, results)) for _ in range(processes)]
+        for worker in workers:
+            worker.start()
+        outcomes = [results.get(timeout=60) for _ in workers]
+        for worker in workers:
+            worker.join()
+        assert outcomes == ["ok"] * processes, outcomes
