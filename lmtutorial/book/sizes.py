@@ -38,6 +38,22 @@ SIZES: dict[str, dict[str, dict]] = {
             numbers=dict(train_numbers=48_000, test_numbers=1_500, embed_dim=32, hidden_size=256, batch_size=64,
                          epochs=4, lr=0.004)),
     },
+    # BPE against a word vocabulary (reviews, sizes); SmolLM2's new tokens; the LSTM and the small GPT trained
+    # at an equal budget (the same reviews, word vocabulary, windows, steps and Adam, at each learning rate)
+    "ch03_1_transformer": {
+        "ci": dict(bpe=dict(train_reviews=300, held_out=50, vocab_sizes=(500, 1_000, 2_000, 4_000)),
+                   new_tokens=12,
+                   compare=dict(train_reviews=400, val_reviews=60, vocab_size=2_000, window=64, batch_size=32,
+                                epochs=1, lrs=(0.002, 0.005), seeds=(0,), val_every=10,
+                                lstm=dict(embed_dim=32, hidden_size=64),
+                                gpt=dict(dim=64, n_layers=2, n_heads=4, ffn_dim=160))),
+        "full": dict(bpe=dict(train_reviews=10_000, held_out=500, vocab_sizes=(1_000, 4_000, 16_000, 32_000)),
+                     new_tokens=40,
+                     compare=dict(train_reviews=3_000, val_reviews=300, vocab_size=4_000, window=64, batch_size=32,
+                                  epochs=1, lrs=(0.002, 0.005), seeds=(0, 1, 2), val_every=40,
+                                  lstm=dict(embed_dim=64, hidden_size=128),
+                                  gpt=dict(dim=96, n_layers=4, n_heads=4, ffn_dim=288))),
+    },
     # skip-gram on IMDb: "full" reads all training reviews
     "ch04_math": {
         "ci": dict(reviews=8_000, vocab_size=5_000, dim=50, window=3, epochs=1, batch_size=8192, lr=0.02),

@@ -18,6 +18,8 @@ class PostNormBlock(torch.nn.Module):
     """BERT's block: x ← N₁(x + Attn(x)), then x ← N₂(x + FFN(x)).
 
     ``forward(x, mask, rotary, cache)`` passes the last three to :class:`MultiHeadAttention`.
+
+    Taught on page ``ch03_1_transformer``.
     """
 
     def __init__(self, attention: MultiHeadAttention, feedforward: torch.nn.Module, norm1: torch.nn.Module,
@@ -36,6 +38,8 @@ class PreNormBlock(torch.nn.Module):
     """Llama's block: x ← x + Attn(N₁(x)), then x ← x + FFN(N₂(x)).
 
     ``forward(x, mask, rotary, cache)`` passes the last three to :class:`MultiHeadAttention`.
+
+    Taught on page ``ch03_1_transformer``.
     """
 
     def __init__(self, attention: MultiHeadAttention, feedforward: torch.nn.Module, norm1: torch.nn.Module,

@@ -11,10 +11,21 @@ import torch
 from lmtutorial.core.checks import check_number, check_tensor
 
 
+def cache_bytes(n_layers: int, kv_heads: int, head_dim: int, tokens: int, batch: int = 1,
+                bytes_per_value: int = 2) -> int:
+    """Bytes of a KV cache = 2 (K and V) · n_layers · kv_heads · head_dim · tokens · batch · bytes_per_value.
+
+    Taught on page ``ch03_1_transformer``.
+    """
+    return 2 * n_layers * kv_heads * head_dim * tokens * batch * bytes_per_value
+
+
 class LayerCache:
     """One layer's ``keys`` and ``values`` (batch, kv_heads, capacity, head_dim), filled up to ``length``.
 
     The buffers are preallocated and doubled when full, so appending a token copies only that token.
+
+    Taught on page ``ch03_1_transformer``.
     """
 
     def __init__(self, batch: int, kv_heads: int, head_dim: int, capacity: int,
@@ -49,6 +60,8 @@ class KVCache:
 
     ``owner`` is the ``id`` of the model that first filled it (``None`` until then), so that a cache cannot be
     passed on to another model by mistake.
+
+    Taught on page ``ch03_1_transformer``.
     """
 
     def __init__(self, n_layers: int, batch: int, kv_heads: int, head_dim: int, capacity: int = 256,

@@ -11,7 +11,10 @@ from lmtutorial.core.checks import check_number, check_tensor
 
 
 def padding_mask(attention_mask: torch.Tensor) -> torch.Tensor:
-    """(batch, 1, 1, S) mask from a (batch, S) ``attention_mask`` of 1 (real token) and 0 (padding)."""
+    """(batch, 1, 1, S) mask from a (batch, S) ``attention_mask`` of 1 (real token) and 0 (padding).
+
+    Taught on page ``ch03_1_transformer``.
+    """
     check_tensor("attention_mask", attention_mask)
     if attention_mask.ndim != 2:
         raise ValueError(f"attention_mask: expected shape (batch, length), got {tuple(attention_mask.shape)}")
@@ -31,6 +34,8 @@ def causal_mask(length: int, past: int = 0, device: torch.device | str | None = 
     """(length, past + length) mask: query i, at position past + i, may attend to keys 0 … past + i.
 
     ``past`` is the number of earlier tokens whose keys are cached.
+
+    Taught on page ``ch03_1_transformer``.
     """
     check_number("length", length, integer=True, minimum=1)
     check_number("past", past, integer=True, minimum=0)

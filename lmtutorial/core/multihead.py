@@ -23,6 +23,8 @@ class MultiHeadAttention(torch.nn.Module):
     (T, S) or (batch, 1, T or 1, S), ``True`` = may attend; ``rotary`` the ``(cos, sin)`` of RoPE, applied to
     queries and keys; ``cache`` a :class:`~lmtutorial.core.kvcache.LayerCache` that stores this call's keys
     and values and supplies the earlier ones (S = cached + T).
+
+    Taught on page ``ch03_1_transformer``.
     """
 
     def __init__(self, dim: int, n_heads: int, n_kv_heads: int | None = None, head_dim: int | None = None,

@@ -15,7 +15,10 @@ def check_last_axis(x: torch.Tensor, dim: int) -> None:
 
 
 class LayerNorm(torch.nn.Module):
-    """y = γ ⊙ (x − μ) / √(σ² + ε) + β, with μ and σ² the mean and (biased) variance of x's last axis."""
+    """y = γ ⊙ (x − μ) / √(σ² + ε) + β, with μ and σ² the mean and (biased) variance of x's last axis.
+
+    Taught on page ``ch03_1_transformer``.
+    """
 
     def __init__(self, dim: int, eps: float = 1e-5) -> None:
         super().__init__()
@@ -32,7 +35,10 @@ class LayerNorm(torch.nn.Module):
 
 
 class RMSNorm(torch.nn.Module):
-    """y = γ ⊙ x / √(mean(x²) + ε): LayerNorm without centring and without bias."""
+    """y = γ ⊙ x / √(mean(x²) + ε): LayerNorm without centring and without bias.
+
+    Taught on page ``ch03_1_transformer``.
+    """
 
     def __init__(self, dim: int, eps: float = 1e-6) -> None:
         super().__init__()

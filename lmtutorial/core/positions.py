@@ -15,7 +15,10 @@ from lmtutorial.core.checks import check_number, check_positive, check_tensor
 
 class LearnedPositions(torch.nn.Module):
     """One learned vector per position, ``weight`` (max_positions × dim); ``forward(length, start)`` gives the
-    rows ``P[start : start + length]``."""
+    rows ``P[start : start + length]``.
+
+    Taught on page ``ch03_1_transformer``.
+    """
 
     def __init__(self, max_positions: int, dim: int) -> None:
         super().__init__()
@@ -31,13 +34,19 @@ class LearnedPositions(torch.nn.Module):
 
 
 def rotate_half(x: torch.Tensor) -> torch.Tensor:
-    """(x₁, x₂) → (−x₂, x₁) for the halves of the last axis: every pair (x_i, x_{i+d/2}) turned by 90°."""
+    """(x₁, x₂) → (−x₂, x₁) for the halves of the last axis: every pair (x_i, x_{i+d/2}) turned by 90°.
+
+    Taught on page ``ch03_1_transformer``.
+    """
     first, second = x.chunk(2, dim=-1)
     return torch.cat((-second, first), dim=-1)
 
 
 def apply_rotary(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
-    """x·cos + rotate_half(x)·sin: each pair of ``x`` (..., T, head_dim) rotated by its position's angle."""
+    """x·cos + rotate_half(x)·sin: each pair of ``x`` (..., T, head_dim) rotated by its position's angle.
+
+    Taught on page ``ch03_1_transformer``.
+    """
     return x * cos + rotate_half(x) * sin
 
 
@@ -46,6 +55,8 @@ class RotaryEmbedding(torch.nn.Module):
 
     ``forward(positions)`` takes integer positions (T,) and gives ``(cos, sin)``, each (T, head_dim), ready for
     :func:`apply_rotary`. ``base`` is ``rope_theta`` in a ``transformers`` config.
+
+    Taught on page ``ch03_1_transformer``.
     """
 
     def __init__(self, head_dim: int, base: float = 10000.0) -> None:

@@ -55,7 +55,10 @@ def pretokenize(text: str) -> list[str]:
 
 
 def merge(ids: Sequence[int], pair: tuple[int, int], new_id: int) -> list[int]:
-    """``ids`` with every occurrence of ``pair``, from left to right, replaced by ``new_id``."""
+    """``ids`` with every occurrence of ``pair``, from left to right, replaced by ``new_id``.
+
+    Taught on page ``ch03_1_transformer``.
+    """
     out, i = [], 0
     while i < len(ids):
         if i + 1 < len(ids) and ids[i] == pair[0] and ids[i + 1] == pair[1]:
@@ -153,6 +156,8 @@ def train_bpe(texts: Iterable[str], vocab_size: int, min_frequency: int = 0) -> 
     Each step merges the most frequent pair; a tie goes to the pair (a, b) with the smallest (id of a, id of b),
     the rule of the ``tokenizers`` trainer. Pairs are counted once per distinct word (times its count) and only
     the words holding the merged pair are recounted.
+
+    Taught on page ``ch03_1_transformer``.
     """
     texts = check_texts(texts)
     check_number("vocab_size", vocab_size, minimum=len(ALPHABET), integer=True)
@@ -240,7 +245,10 @@ class Agreement:
 
 
 def compare_with_tokenizers(bpe: BPE, tokenizer: tokenizers.Tokenizer, texts: Iterable[str]) -> Agreement:
-    """Compare the merges (position by position), the vocabularies and the ids each one gives ``texts``."""
+    """Compare the merges (position by position), the vocabularies and the ids each one gives ``texts``.
+
+    Taught on page ``ch03_1_transformer``.
+    """
     theirs = tokenizers_merges(tokenizer)
     same = [ours == their for ours, their in zip(bpe.merges, theirs)]
     first = same.index(False) if False in same else None if len(bpe.merges) == len(theirs) else len(same)
@@ -261,6 +269,8 @@ def subword_table(train: Sequence[str], held_out: Sequence[str], vocab_sizes: Se
     :class:`~lmtutorial.data.text.Vocabulary` (lower-cased words and punctuation marks, its four special tokens
     included in the size). One row per size: ``vocab_size``, ``oov_rate``, ``words_per_review``,
     ``bpe_tokens_per_review``, ``bytes_per_review`` (the tokens of a 256-token BPE).
+
+    Taught on page ``ch03_1_transformer``.
     """
     from lmtutorial.data.text import Vocabulary, clean_review, tokenize_words
 

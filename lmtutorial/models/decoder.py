@@ -6,6 +6,8 @@ a final RMSNorm and the language-model head; and generation from it, with or wit
 
 from __future__ import annotations
 
+import math
+import time
 from dataclasses import dataclass
 
 import torch
@@ -24,7 +26,10 @@ from lmtutorial.training.sampling import next_token
 
 @dataclass
 class DecoderConfig:
-    """The sizes of a :class:`Decoder` (SmolLM2-135M: 49152, 576, 30, 9, 3, 1536, head_dim 64, base 1e5)."""
+    """The sizes of a :class:`Decoder` (SmolLM2-135M: 49152, 576, 30, 9, 3, 1536, head_dim 64, base 1e5).
+
+    Taught on page ``ch03_1_transformer``.
+    """
 
     vocab_size: int
     dim: int
@@ -53,6 +58,8 @@ class Decoder(torch.nn.Module):
 
     A cache (from :meth:`new_cache`) holds the keys and values of the tokens before ``input_ids``; it is
     updated in place and returned.
+
+    Taught on page ``ch03_1_transformer``.
     """
 
     def __init__(self, config: DecoderConfig) -> None:
@@ -110,6 +117,27 @@ class Decoder(torch.nn.Module):
         return logits if cache is None else (logits, cache)
 
 
+@torch.no_grad()
+def init_for_training(model: Decoder, std: float = 0.02) -> Decoder:
+    """GPT-2's initialisation, in place: every weight matrix and the embeddings ~ N(0, std²), the projections
+    that write into the residual stream (attention output, feed-forward down) ~ N(0, std² / 2L), biases 0 and
+    norm gains 1.
+
+    Taught on page ``ch03_1_transformer``.
+    """
+    check_number("std", std, above=0)
+    for name, parameter in model.named_parameters():
+        if parameter.ndim < 2 and "norm" in name:
+            torch.nn.init.ones_(parameter)
+        elif parameter.ndim < 2:
+            torch.nn.init.zeros_(parameter)
+        elif name.endswith(("attention.out.weight", "feedforward.down.weight")):
+            torch.nn.init.normal_(parameter, 0.0, std / math.sqrt(2 * model.config.n_layers))
+        else:
+            torch.nn.init.normal_(parameter, 0.0, std)
+    return model
+
+
 def config_from_hf(config: object) -> DecoderConfig:
     """The :class:`DecoderConfig` of a ``transformers`` ``LlamaConfig``, refusing options we do not implement."""
     check_config(config, {"hidden_act": "silu"})
@@ -137,7 +165,10 @@ def load_block(block: PreNormBlock, layer: torch.nn.Module) -> None:
 @torch.no_grad()
 def from_hf(model: torch.nn.Module) -> Decoder:
     """Our :class:`Decoder` (float32, eval mode) with the weights of a loaded ``transformers``
-    ``LlamaForCausalLM``."""
+    ``LlamaForCausalLM``.
+
+    Taught on page ``ch03_1_transformer``.
+    """
     check_architecture(model, "llama", "a LlamaForCausalLM")
     if not hasattr(model, "lm_head"):
         raise ValueError(f"model: expected a causal LM with its head (LlamaForCausalLM), got {type(model).__name__}")
@@ -154,13 +185,16 @@ def from_hf(model: torch.nn.Module) -> Decoder:
 @torch.inference_mode()
 def generate(module: Decoder, input_ids: torch.Tensor, max_new_tokens: int, use_cache: bool = True, *,
              temperature: float = 0.0, top_k: int | None = None, top_p: float | None = None, seed: int = 0,
-             eos_id: int | None = None) -> torch.Tensor:
+             eos_id: int | None = None, step_times: list[float] | None = None) -> torch.Tensor:
     """``input_ids`` (batch, T) followed by up to ``max_new_tokens`` new ids each: greedy when ``temperature``
     is 0, else sampled from softmax(z / τ) within ``top_k`` and the ``top_p`` nucleus (``next_token``).
 
     With ``use_cache`` each new token runs through the model alone, against the cached keys and values;
     without, the whole sequence runs again at every step. ``eos_id``: stop once every row has produced it
-    (a finished row repeats it).
+    (a finished row repeats it). ``step_times``: a list that gets the wall-clock seconds of each step appended
+    (``time.perf_counter``; on a GPU, without synchronising, that is the time to queue the step's work).
+
+    Taught on page ``ch03_1_transformer``.
     """
     if not isinstance(module, Decoder):
         raise TypeError(f"module: expected a Decoder (lmtutorial.models.decoder.from_hf), got {type(module).__name__}")
@@ -174,6 +208,7 @@ def generate(module: Decoder, input_ids: torch.Tensor, max_new_tokens: int, use_
         sequence, step_input = input_ids, input_ids
         finished = torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
         for _ in range(max_new_tokens):
+            start = time.perf_counter()
             hidden = module.hidden_states(step_input, cache)
             logits = module.head(hidden[:, -1])  # only the last position predicts the next token
             token = next_token(logits, temperature, top_k, generator, top_p=top_p)
@@ -182,6 +217,8 @@ def generate(module: Decoder, input_ids: torch.Tensor, max_new_tokens: int, use_
                 finished |= token == eos_id
             sequence = torch.cat([sequence, token[:, None]], dim=1)
             step_input = token[:, None] if use_cache else sequence
+            if step_times is not None:
+                step_times.append(time.perf_counter() - start)
             if finished.all():
                 break
     finally:

@@ -44,6 +44,8 @@ class Encoder(torch.nn.Module):
 
     ``attention_mask`` (batch, T) is 1 at real tokens and 0 at padding (default: no padding); ``token_type_ids``
     are the segments (default: all 0).
+
+    Taught on page ``ch03_1_transformer``.
     """
 
     def __init__(self, config: EncoderConfig) -> None:
@@ -102,7 +104,10 @@ def load_block(block: PostNormBlock, layer: torch.nn.Module) -> None:
 @torch.no_grad()
 def from_hf(model: torch.nn.Module) -> Encoder:
     """Our :class:`Encoder` (float32, eval mode) with the weights of a loaded ``transformers`` ``BertModel``
-    (of a ``BertFor…`` model: its ``bert`` body)."""
+    (of a ``BertFor…`` model: its ``bert`` body).
+
+    Taught on page ``ch03_1_transformer``.
+    """
     check_architecture(model, "bert", "a BertModel")
     body = getattr(model, "bert", model)
     ours = Encoder(config_from_hf(model.config))

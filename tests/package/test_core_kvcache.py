@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from lmtutorial.core.kvcache import KVCache, LayerCache
+from lmtutorial.core.kvcache import KVCache, LayerCache, cache_bytes
 
 
 def test_append_returns_everything_stored_so_far_and_grows_when_full():
@@ -19,6 +19,14 @@ def test_a_model_cache_has_one_layer_cache_per_layer():
     cache.layers[0].append(torch.zeros(1, 2, 4, 8), torch.zeros(1, 2, 4, 8))
     assert cache.length == 4
     assert cache.describe() == "3 layers, batch 1, 2 KV heads of size 8"
+
+
+def test_cache_bytes_is_the_size_of_a_filled_cache():
+    cache = KVCache(n_layers=3, batch=2, kv_heads=2, head_dim=8, capacity=4)  # float32: 4 bytes a value
+    stored = [layer.append(torch.randn(2, 2, 5, 8), torch.randn(2, 2, 5, 8)) for layer in cache.layers]
+    size = sum(t.numel() * t.element_size() for keys, values in stored for t in (keys, values))
+    assert cache_bytes(3, 2, 8, tokens=5, batch=2, bytes_per_value=4) == size == 2 * 3 * 2 * 8 * 5 * 2 * 4
+    assert cache_bytes(30, 3, 64, tokens=8192) == 188_743_680  # SmolLM2-135M, 8192 tokens in bf16: 180 MiB
 
 
 def test_bad_input():

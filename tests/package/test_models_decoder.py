@@ -80,6 +80,17 @@ def test_generation_stops_when_every_row_has_produced_eos():
     assert torch.equal(stopped, greedy[:, :4 + first + 1])
 
 
+@pytest.mark.parametrize("use_cache", [True, False], ids=["cache", "no-cache"])
+def test_step_times_get_one_wall_time_per_step(use_cache):
+    torch.manual_seed(0)
+    ours = Decoder(DecoderConfig(vocab_size=20, dim=8, n_layers=2, n_heads=2, n_kv_heads=1, ffn_dim=16))
+    ids = torch.ones(1, 3, dtype=torch.long)
+    times: list[float] = []
+    timed = generate(ours, ids, 6, use_cache, step_times=times)
+    assert len(times) == 6 and all(t > 0 for t in times)
+    assert torch.equal(timed, generate(ours, ids, 6, use_cache))
+
+
 @pytest.mark.parametrize("model, error, message", [
     (lambda: BertModel(BertConfig(vocab_size=10, hidden_size=8, num_hidden_layers=1, num_attention_heads=2,
                                   intermediate_size=8)), ValueError,
@@ -163,3 +174,19 @@ def test_smollm2_greedy_ids_equal_transformers_generate(smollm2):
         assert expected.shape[1] == ids.shape[1] + 20  # no early stop: 20 tokens compared
         assert torch.equal(generate(ours, ids, 20, eos_id=tokenizer.eos_token_id), expected)
     assert torch.equal(generate(ours, ids, 20, use_cache=False, eos_id=tokenizer.eos_token_id), expected)
+
+
+def test_init_for_training_follows_gpt2():
+    """N(0, 0.02²) weights, the residual-stream projections scaled by 1/√(2L), norm gains 1."""
+    from lmtutorial.models.decoder import init_for_training
+
+    torch.manual_seed(0)
+    model = init_for_training(Decoder(DecoderConfig(500, 64, 8, 4, 2, 256)))
+    weights = dict(model.named_parameters())
+    assert weights["tokens.weight"].std().item() == pytest.approx(0.02, rel=0.05)
+    assert weights["blocks.0.attention.qkv.weight"].std().item() == pytest.approx(0.02, rel=0.05)
+    for name in ("blocks.3.attention.out.weight", "blocks.3.feedforward.down.weight"):
+        assert weights[name].std().item() == pytest.approx(0.02 / 4, rel=0.05)
+    assert all(torch.equal(p, torch.ones_like(p)) for n, p in weights.items() if "norm" in n)
+    with pytest.raises(ValueError, match="std"):
+        init_for_training(model, std=0.0)
