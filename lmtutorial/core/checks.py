@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import operator
+from collections.abc import Iterable, Sequence
 
 import torch
 
@@ -73,6 +74,23 @@ def check_token_ids(name: str, ids: torch.Tensor, vocab_size: int) -> None:
     if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= vocab_size):
         raise ValueError(f"{name}: expected token ids in [0, {vocab_size - 1}] (the vocabulary), "
                          f"got values from {int(ids.min())} to {int(ids.max())}")
+
+
+def lookup_ids(ids: Iterable[object], table: Sequence[str]) -> list[str]:
+    """The entries of ``table`` (a vocabulary) at ``ids``: an id that is not an integer in ``0 .. len(table) − 1``
+    raises one clear error naming its position."""
+    found = []
+    for position, value in enumerate(ids):
+        try:
+            index = operator.index(value)
+        except TypeError:
+            raise TypeError(f"ids[{position}]: expected an integer token id, got {value!r} "
+                            f"({type(value).__name__})") from None
+        if not 0 <= index < len(table):
+            raise ValueError(f"ids[{position}]: expected a token id in 0..{len(table) - 1} "
+                             f"(the vocabulary size is {len(table)}), got {index}")
+        found.append(table[index])
+    return found
 
 
 def check_step_inputs(

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from lmtutorial.core.checks import check_number
+from lmtutorial.core.checks import check_number, lookup_ids
 
 if TYPE_CHECKING:
     import tokenizers
@@ -113,20 +113,8 @@ class BPE:
 
     def decode(self, ids: Iterable[int]) -> str:
         """The text of ``ids``; bytes that are not valid UTF-8 (a cut character) become ``�``."""
-        import operator
-
-        tokens = []
-        for position, value in enumerate(ids):
-            try:
-                index = operator.index(value)
-            except TypeError:
-                raise TypeError(f"ids[{position}]: expected an integer token id, got {value!r} "
-                                f"({type(value).__name__})") from None
-            if not 0 <= index < len(self.vocab):
-                raise ValueError(f"ids[{position}]: expected a token id in 0..{len(self.vocab) - 1} "
-                                 f"(the vocabulary size is {len(self.vocab)}), got {index}")
-            tokens.append(self.vocab[index])
-        return "".join(tokens).translate(TO_BYTES).encode("latin-1").decode("utf-8", errors="replace")
+        raw = "".join(lookup_ids(ids, self.vocab)).translate(TO_BYTES).encode("latin-1")
+        return raw.decode("utf-8", errors="replace")
 
     def truncated(self, vocab_size: int) -> BPE:
         """The tokenizer that training with a smaller ``vocab_size`` gives: the first merges (training is greedy)."""

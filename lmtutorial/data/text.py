@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import operator
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+
+from lmtutorial.core.checks import lookup_ids
 
 TOKEN_PATTERN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[^\sa-z0-9]")
 PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<bos>", "<eos>"
@@ -84,17 +85,7 @@ class Vocabulary:
 
         Each id must be an integer in ``0 .. len(self) - 1``; anything else raises one clear error.
         """
-        tokens = []
-        for position, value in enumerate(ids):
-            try:
-                index = operator.index(value)
-            except TypeError:
-                raise TypeError(f"ids[{position}]: expected an integer token id, got {value!r} "
-                                f"({type(value).__name__})") from None
-            if not 0 <= index < len(self.itos):
-                raise ValueError(f"ids[{position}]: expected a token id in 0..{len(self.itos) - 1} "
-                                 f"(the vocabulary size is {len(self.itos)}), got {index}")
-            tokens.append(self.itos[index])
+        tokens = lookup_ids(ids, self.itos)
         if skip_specials:
             tokens = [t for t in tokens if t not in SPECIALS]
         return " ".join(tokens)
