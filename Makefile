@@ -36,7 +36,7 @@ system:
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --no-compile $(TORCH)
-	$(PY) -m pip install --quiet --no-compile --editable ".[book,test]"
+	$(PY) -m pip install --quiet --no-compile --editable ".[book,colab,test]"
 	@# an optimisation only: a few files of torch's own test helpers use newer syntax than this Python and fail
 	$(PY) -m compileall -q -j 0 $$($(PY) -c "import sysconfig; print(sysconfig.get_paths()['purelib'])") \
 	  >/dev/null 2>&1 || true

@@ -1,10 +1,13 @@
 """IMDb movie reviews from local parquet files (an explicit ``path``, then ``$LMTUTORIAL_IMDB``, then
-``shared/data/imdb`` beside the repository), else ``stanfordnlp/imdb`` from the Hugging Face Hub.
+``shared/data/imdb`` beside the repository), else ``stanfordnlp/imdb`` from the Hugging Face Hub. The Hub's copy has no
+star ratings: where no local copy has them, they come from the original release, downloaded once and converted into
+the package's cache (``imdb-ratings/`` under :func:`lmtutorial.llm.model.cache_dir`).
 """
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,7 +17,9 @@ if TYPE_CHECKING:  # ``datasets`` takes seconds to import: loaded by the functio
 
 HUB_NAME = "stanfordnlp/imdb"
 ACLIMDB_URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"  # Maas et al. 2011, with ratings
+ACLIMDB_OVERRIDE = "LMTUTORIAL_ACLIMDB_URL"  # another address of the same archive (a mirror, or a local file:// copy)
 SPLITS = ("train", "test")
+REVIEW_FILE = re.compile(r"aclImdb/(?:train|test)/(?:pos|neg)/\d+_\d+\.txt")  # what aclimdb_to_parquet reads
 
 
 def imdb_parquet_dir(path: str | os.PathLike | None = None) -> Path | None:
@@ -87,12 +92,20 @@ def check_parquet(path: str | os.PathLike) -> int:
     return metadata.num_rows
 
 
+def has_ratings(path: str | os.PathLike) -> bool:
+    """Whether the parquet file ``path`` has a ``rating`` column."""
+    import pyarrow.parquet as pq
+
+    return "rating" in pq.read_schema(path).names
+
+
 def load_imdb(split: str = "train", path: str | os.PathLike | None = None,
               ratings: bool = False) -> datasets.Dataset:
     """One split of IMDb as a ``datasets.Dataset`` with columns ``text`` (str) and ``label`` (0 = neg, 1 = pos),
     and ``rating`` (the reviewer's stars, 1–10) when ``ratings`` is set.
 
-    The Hub's ``stanfordnlp/imdb`` has no ratings: :func:`aclimdb_to_parquet` makes a folder with them.
+    The Hub's ``stanfordnlp/imdb`` has no ratings: without a local copy that has them (``path`` must have them),
+    they come from :func:`aclimdb_ratings`.
     """
     import datasets
 
@@ -102,15 +115,13 @@ def load_imdb(split: str = "train", path: str | os.PathLike | None = None,
     columns = ["text", "label", "rating"] if ratings else ["text", "label"]
     if folder is not None:
         check_parquet(folder / f"{split}.parquet")
+    if ratings and (folder is None or not has_ratings(folder / f"{split}.parquet")):
+        if path is not None:
+            raise ValueError(f"ratings: expected a 'rating' column in {folder / f'{split}.parquet'}, got none; "
+                             f"make the folder with lmtutorial.data.imdb.aclimdb_to_parquet")
+        folder = aclimdb_ratings()
+    if folder is not None:
         data = datasets.load_dataset("parquet", data_files={split: str(folder / f"{split}.parquet")}, split=split)
-        if ratings and "rating" not in data.column_names:
-            raise ValueError(f"ratings: expected a 'rating' column in {folder / f'{split}.parquet'}, got columns "
-                             f"{data.column_names}; make the folder with lmtutorial.data.imdb.aclimdb_to_parquet")
-    elif ratings:
-        raise IMDbUnavailable(f"ratings: expected a local IMDb folder with a 'rating' column, got none; the Hub's "
-                              f"{HUB_NAME!r} has no ratings. Download {ACLIMDB_URL}, unpack it and run "
-                              f"lmtutorial.data.imdb.aclimdb_to_parquet('aclImdb', 'imdb'), then set "
-                              f"LMTUTORIAL_IMDB=imdb")
     else:
         try:
             data = datasets.load_dataset(HUB_NAME, split=split)
@@ -167,3 +178,83 @@ def aclimdb_to_parquet(source: str | os.PathLike, target: str | os.PathLike) -> 
                           "review_id": pa.array(review_id, pa.int32()), "rating": pa.array(rating, pa.int8())})
         pq.write_table(table, target / f"{split}.parquet")
     return target
+
+
+def ratings_unavailable_message(url: str, reason: str) -> str:
+    """The one line that says where the ratings come from and how to provide them by hand."""
+    return (f"IMDb ratings not found: the Hub's {HUB_NAME!r} has no ratings and no local IMDb folder has a 'rating' "
+            f"column, so they come from the original release, which could not be downloaded from {url} ({reason}); "
+            f"download it, unpack it and run lmtutorial.data.imdb.aclimdb_to_parquet('aclImdb', 'imdb'), then set "
+            f"LMTUTORIAL_IMDB=imdb")
+
+
+def download(url: str, target: Path) -> Path:
+    """``url`` saved as ``target`` (whole or not at all), with a progress bar."""
+    import urllib.request
+
+    from lmtutorial.progress import tqdm
+
+    partial = target.with_name(f".{target.name}.{os.getpid()}.part")
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response, open(partial, "wb") as file:
+            size = int(response.headers.get("Content-Length") or 0) or None
+            with tqdm(total=size, unit="B", unit_scale=True, desc=f"downloading {target.name}") as bar:
+                for block in iter(lambda: response.read(1 << 20), b""):
+                    file.write(block)
+                    bar.update(len(block))
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
+    return target
+
+
+def unpack_reviews(archive: Path, target: Path) -> Path:
+    """The labelled reviews of the release (``aclImdb/{train,test}/{pos,neg}/<id>_<rating>.txt``) unpacked from
+    ``archive`` into ``target``, nothing else (the 50,000 unlabelled ones, URL lists); return ``target / "aclImdb"``."""
+    import tarfile
+
+    from lmtutorial.progress import tqdm
+
+    with tarfile.open(archive, "r:gz") as tar, tqdm(desc="unpacking reviews", unit=" files") as bar:
+        for member in tar:
+            if member.isfile() and REVIEW_FILE.fullmatch(member.name):
+                destination = target.joinpath(*member.name.split("/"))  # a name the pattern allows: no ".." or "/"
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                destination.write_bytes(tar.extractfile(member).read())
+                bar.update(1)
+    return target / "aclImdb"
+
+
+def aclimdb_ratings() -> Path:
+    """The folder of ``train.parquet`` and ``test.parquet`` with ratings, made once in the package's cache from the
+    original release (``$LMTUTORIAL_ACLIMDB_URL``, else :data:`ACLIMDB_URL`) by :func:`aclimdb_to_parquet`; one
+    :class:`IMDbUnavailable` line if it cannot be downloaded (``HF_HUB_OFFLINE``/``HF_DATASETS_OFFLINE``: offline)."""
+    import shutil
+    import tempfile
+
+    from lmtutorial.llm.model import cache_dir
+
+    folder = cache_dir() / "imdb-ratings"
+    if all((folder / f"{split}.parquet").is_file() for split in SPLITS):
+        return folder
+    url = os.environ.get(ACLIMDB_OVERRIDE) or ACLIMDB_URL
+    offline = any(os.environ.get(v, "").lower() in ("1", "true") for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"))
+    if offline and url.startswith(("http://", "https://")):
+        reason = "offline: HF_HUB_OFFLINE or HF_DATASETS_OFFLINE is set"
+        raise IMDbUnavailable(ratings_unavailable_message(url, reason))
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=folder.parent, prefix=".aclImdb-") as work:
+        work = Path(work)
+        try:
+            archive = download(url, work / "aclImdb_v1.tar.gz")
+        except OSError as error:  # urllib's URLError, a timeout, a refused connection, a missing file: all OSError
+            reason = str(getattr(error, "reason", None) or error).splitlines()[0]
+            raise IMDbUnavailable(ratings_unavailable_message(url, f"{type(error).__name__}: {reason}")) from error
+        made = aclimdb_to_parquet(unpack_reviews(archive, work), work / "imdb-ratings")
+        shutil.rmtree(folder, ignore_errors=True)  # an incomplete folder left by an interrupted copy
+        try:
+            made.replace(folder)
+        except OSError:  # another process made it meanwhile
+            if not all((folder / f"{split}.parquet").is_file() for split in SPLITS):
+                raise
+    return folder

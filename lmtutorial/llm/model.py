@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -59,6 +59,14 @@ def quiet_loading() -> Iterator[None]:
             logging.enable_progress_bar()
 
 
+def forget_gguf_origin(model) -> None:  # noqa: ANN001 - a transformers PreTrainedModel
+    """Make a de-quantised GGUF model savable as a plain float model: drop its quantizer and, where transformers set
+    one (its GGUF quantizer does since huggingface/transformers#47779; 5.15 sets none), its ``quantization_config``."""
+    model.hf_quantizer = None
+    with suppress(AttributeError):  # transformers 5.15: no quantization_config to drop
+        del model.config.quantization_config
+
+
 def load_gguf(folder: Path, gguf_file: str, cache: bool = True) -> tuple:
     """``(model, tokenizer)`` from ``folder / gguf_file`` de-quantised to float32; with ``cache``, saved once
     under :func:`cache_dir` (keyed by the file's SHA-256) and read from there afterwards."""
@@ -71,9 +79,7 @@ def load_gguf(folder: Path, gguf_file: str, cache: bool = True) -> tuple:
                 AutoTokenizer.from_pretrained(saved))
     tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=gguf_file)
     model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=gguf_file, dtype=torch.float32)
-    # The weights are plain float32 tensors now; forgetting the GGUF origin makes the model savable.
-    model.hf_quantizer = None
-    del model.config.quantization_config
+    forget_gguf_origin(model)
     if cache:
         temporary = saved.with_name(f".{saved.name}.{os.getpid()}.tmp")
         try:

@@ -151,11 +151,92 @@ def test_ratings_come_with_the_local_copy_and_their_absence_is_one_clear_error(t
     for split in ("train", "test"):
         pd.read_parquet(tmp_path / f"{split}.parquet")[["text", "label"]].to_parquet(bare / f"{split}.parquet")
     with pytest.raises(ValueError, match="expected a 'rating' column"):
-        load_imdb("train", path=bare, ratings=True)
+        load_imdb("train", path=bare, ratings=True)  # the folder asked for has none: no download
+
+
+def fake_release(tmp_path):
+    """A tiny aclImdb_v1.tar.gz: two labelled reviews per split, plus what the converter must leave out."""
+    import io
+    import tarfile
+
+    archive = tmp_path / "fake" / "aclImdb_v1.tar.gz"
+    archive.parent.mkdir()
+    members = {"aclImdb/train/neg/3_2.txt": "bad", "aclImdb/train/pos/4_9.txt": "good",
+               "aclImdb/test/neg/5_1.txt": "awful", "aclImdb/test/pos/6_10.txt": "great",
+               "aclImdb/train/unsup/7_0.txt": "unlabelled", "aclImdb/imdb.vocab": "the\n"}
+    with tarfile.open(archive, "w:gz") as tar:
+        for name, text in members.items():
+            data = text.encode()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return archive
+
+
+@pytest.fixture()
+def no_local_ratings(tmp_path, monkeypatch):
+    """No local IMDb with ratings, an empty package cache, and the Hub switched off (as CI runs)."""
     monkeypatch.delenv("LMTUTORIAL_IMDB", raising=False)
+    monkeypatch.delenv("LMTUTORIAL_ACLIMDB_URL", raising=False)
     monkeypatch.setenv("LMTUTORIAL_SHARED", str(tmp_path / "nowhere"))
-    with pytest.raises(IMDbUnavailable, match="has no ratings. Download https://ai.stanford.edu"):
+    monkeypatch.setenv("LMTUTORIAL_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.delenv("HF_DATASETS_OFFLINE", raising=False)
+    return tmp_path / "cache" / "imdb-ratings"
+
+
+def test_ratings_come_from_the_release_downloaded_once_into_the_cache(tmp_path, monkeypatch, no_local_ratings):
+    from lmtutorial.data import imdb
+
+    release = fake_release(tmp_path)
+    fetched = []
+
+    def download(url, target):
+        fetched.append(url)
+        target.write_bytes(release.read_bytes())
+        return target
+
+    monkeypatch.setattr(imdb, "download", download)
+    monkeypatch.delenv("HF_HUB_OFFLINE")  # online: the release's server can be reached
+    test = load_imdb("test", ratings=True)
+    assert test["text"] == ["awful", "great"] and test["label"] == [0, 1] and test["rating"] == [1, 10]
+    assert load_imdb("train", ratings=True)["rating"] == [2, 9]
+    assert fetched == [imdb.ACLIMDB_URL]  # once: the second split came from the cache
+    assert sorted(p.name for p in no_local_ratings.iterdir()) == ["test.parquet", "train.parquet"]
+    assert [p.name for p in no_local_ratings.parent.iterdir()] == ["imdb-ratings"]  # archive and files removed
+
+
+def test_a_local_copy_without_ratings_gets_them_from_the_release(tmp_path, monkeypatch, no_local_ratings):
+    bare = tmp_path / "hub-like"
+    bare.mkdir()
+    for split in ("train", "test"):
+        pd.DataFrame({"text": ["x", "y"], "label": [0, 1]}).to_parquet(bare / f"{split}.parquet")
+    monkeypatch.setenv("LMTUTORIAL_IMDB", str(bare))  # the Hub's columns only, as a simulated Colab serves them
+    monkeypatch.setenv("LMTUTORIAL_ACLIMDB_URL", fake_release(tmp_path).as_uri())  # a local copy: offline is fine
+    assert load_imdb("test", ratings=True)["rating"] == [1, 10]  # the real downloader, from a file:// address
+    assert load_imdb("test").column_names == ["text", "label"] and len(load_imdb("test")) == 2
+
+
+def test_without_ratings_and_without_the_release_is_one_clear_line(monkeypatch, no_local_ratings):
+    import urllib.error
+
+    from lmtutorial.data import imdb
+
+    def unreachable(url, target):
+        raise urllib.error.URLError("name or service not known")
+
+    with pytest.raises(IMDbUnavailable) as offline:  # HF_HUB_OFFLINE: no attempt to download
         load_imdb("train", ratings=True)
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    monkeypatch.setattr(imdb, "download", unreachable)
+    with pytest.raises(IMDbUnavailable) as failed:
+        load_imdb("train", ratings=True)
+    for raised, reason in ((offline, "offline: HF_HUB_OFFLINE"), (failed, "URLError: name or service not known")):
+        message = str(raised.value)
+        assert "\n" not in message and message.startswith("IMDb ratings not found: the Hub's 'stanfordnlp/imdb' has")
+        assert f"downloaded from {imdb.ACLIMDB_URL} ({reason}" in message
+        assert "aclimdb_to_parquet('aclImdb', 'imdb'), then set LMTUTORIAL_IMDB=imdb" in message
+    assert not no_local_ratings.exists()
 
 
 def test_aclimdb_release_converts_with_ratings_from_file_names(tmp_path):

@@ -5,7 +5,8 @@ import torch
 from transformers.utils import logging
 
 from conftest import require_shared
-from lmtutorial.llm.model import cache_dir, ChatModelUnavailable, file_sha256, load_chat_model, quiet_loading
+from lmtutorial.llm.model import (cache_dir, ChatModelUnavailable, file_sha256, forget_gguf_origin, load_chat_model,
+                                  quiet_loading)
 
 
 def test_cache_dir_follows_the_environment(monkeypatch, tmp_path):
@@ -27,6 +28,23 @@ def test_quiet_loading_restores_the_progress_bars():
     with quiet_loading():
         assert not logging.is_progress_bar_enabled()
     assert logging.is_progress_bar_enabled()
+
+
+@pytest.mark.parametrize("quantized", [False, True], ids=["transformers 5.15", "a GGUF quantizer's config"])
+def test_a_de_quantised_model_saves_as_a_plain_one(tmp_path, quantized):
+    """transformers 5.15 de-quantises GGUF without a quantization_config (issue 26: deleting it raised
+    AttributeError there); later versions set one, which must go before the model saves as plain float32."""
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    config = LlamaConfig(vocab_size=32, hidden_size=8, intermediate_size=16, num_hidden_layers=1,
+                         num_attention_heads=2, num_key_value_heads=1)
+    model = LlamaForCausalLM(config)
+    if quantized:
+        model.config.quantization_config = {"quant_method": "gguf"}
+    forget_gguf_origin(model)
+    assert model.hf_quantizer is None and getattr(model.config, "quantization_config", None) is None
+    model.save_pretrained(tmp_path)
+    assert "quantization_config" not in (tmp_path / "config.json").read_text()
 
 
 def test_an_unreachable_model_is_one_clear_error(tmp_path):

@@ -1,6 +1,7 @@
 """The book's Colab notebooks from its MyST pages (the command is ``tools/colab_notebooks.py``), one idea a module:
 
 - ``repo``: where things are (folders, the website, GitHub) and which pages are notebooks;
+- ``install``: the install cell that opens every page and notebook, from the repository key of ``_config.yml``;
 - ``myst``: the block structure of MyST Markdown (fences, directives, options, labels);
 - ``glue``: the glued values (of the last build, or stored in the committed notebook);
 - ``numbers``, ``book``: what the whole book defines (numbers, titles, labels, glossary terms, references.bib);
