@@ -19,6 +19,6 @@ def test_an_unknown_result_names_the_ones_there_are():
 
 
 def test_result_files_lists_matches_with_their_names():
-    found = result_files("ch03_*.json")
-    assert [f["file"] for f in found] == ["ch03_full.json"]
+    found = result_files("ch03_*full.json")
+    assert [f["file"] for f in found] == ["ch03_full.json", "ch03_transformer_full.json"]
     assert result_files("no_such_*.json") == []
