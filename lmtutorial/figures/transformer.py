@@ -130,8 +130,8 @@ def _rolling_median(values: np.ndarray, window: int) -> np.ndarray:
 
 def plot_step_times(step_times: Mapping[str, Sequence[float]], title: str = "time per decoding step",
                     start: int = 0, window: int = 5) -> Figure:
-    """The time of each decoding step (ms) against the position of the token it produces, one colour per method
-    (``{"no cache": [...], "KV cache": [...]}``), every method with the same number of steps.
+    """The time of each decoding step against the position of the token it produces, one colour per method
+    (``{"no cache": [...], "KV cache": [...]}``, seconds, drawn in ms), every method with the same number of steps.
 
     The raw times are drawn faint; the bold line is their rolling median over ``window`` steps (odd, centred), which
     ignores the odd slow step (a garbage collection, another process). ``start``: the first step's position.
@@ -145,7 +145,8 @@ def plot_step_times(step_times: Mapping[str, Sequence[float]], title: str = "tim
     series = {name: np.asarray(times, dtype=float) for name, times in step_times.items()}
     bad = {name: times[~(np.isfinite(times) & (times >= 0))].tolist()[:3] for name, times in series.items()}
     if any(bad.values()):
-        raise ValueError(f"step_times: expected finite times >= 0 (ms), got {({k: v for k, v in bad.items() if v})}")
+        raise ValueError(f"step_times: expected finite times >= 0 (seconds), got {({k: v for k, v in bad.items() if v})}")
+    series = {name: 1000 * times for name, times in series.items()}  # seconds -> ms
     medians = {name: _rolling_median(times, window) for name, times in series.items()}  # checks window
     fig, ax = plt.subplots(figsize=(7, 3.6), layout="constrained")
     for index, (name, times) in enumerate(series.items()):

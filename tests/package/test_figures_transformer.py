@@ -120,14 +120,14 @@ def test_rope_figure_refuses_a_pair_the_head_does_not_have():
 
 
 def test_step_times_draws_raw_times_and_their_rolling_median():
-    times = [1.0, 9.0, 2.0, 3.0, 100.0, 4.0, 5.0]
-    fig = plot_step_times({"no cache": times, "KV cache": [2.0] * 7}, start=10, window=3)
+    times = [1.0, 9.0, 2.0, 3.0, 100.0, 4.0, 5.0]  # ms, passed in seconds
+    fig = plot_step_times({"no cache": [t / 1000 for t in times], "KV cache": [0.002] * 7}, start=10, window=3)
     ax = fig.axes[0]
     raw, median, *_ = ax.lines
     assert len(ax.lines) == 4  # raw and median per method
     np.testing.assert_array_equal(raw.get_xdata(), np.arange(10, 17))
-    np.testing.assert_array_equal(raw.get_ydata(), times)
-    np.testing.assert_array_equal(median.get_ydata(), [5.0, 2.0, 3.0, 3.0, 4.0, 5.0, 4.5])  # the 100 is gone
+    np.testing.assert_allclose(raw.get_ydata(), times)
+    np.testing.assert_allclose(median.get_ydata(), [5.0, 2.0, 3.0, 3.0, 4.0, 5.0, 4.5])  # the 100 is gone
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["no cache", "KV cache"]
     assert (ax.get_xlabel(), ax.get_ylabel()) == ("position (token index)", "time per step (ms)")
     assert ax.get_ylim()[0] == 0 and ax.get_xscale() == ax.get_yscale() == "linear"
@@ -139,7 +139,7 @@ def test_step_times_draws_raw_times_and_their_rolling_median():
     ({"no cache": [1.0, 2.0], "KV cache": [1.0]}, 5, r"got \{'no cache': 2, 'KV cache': 1\}"),
     ({"KV cache": []}, 5, r"got \{'KV cache': 0\}"),
     ({"KV cache": [1.0, -2.0, float("nan")]}, 5,
-     r"expected finite times >= 0 \(ms\), got \{'KV cache': \[-2.0, nan\]\}"),
+     r"expected finite times >= 0 \(seconds\), got \{'KV cache': \[-2.0, nan\]\}"),
     ({"KV cache": [1.0, 2.0]}, 4, r"window: expected an odd number >= 1, got 4"),
 ])
 def test_step_times_refuses_data_it_cannot_compare(step_times, window: int, message: str):
@@ -187,4 +187,4 @@ def test_figures_are_figures():
     figures = [plot_causal_mask(3), plot_rope_rotation(), plot_step_times({"a": [1.0]}), plot_block_diagrams()]
     assert all(isinstance(fig, Figure) for fig in figures)
     assert [len(fig.axes) for fig in figures] == [1, 2, 1, 2]
-    assert figures[2].axes[0].lines[1].get_ydata().tolist() == [1.0]  # one step: its own median
+    assert figures[2].axes[0].lines[1].get_ydata().tolist() == [1000.0]  # one step (1 s): its own median, in ms
