@@ -13,7 +13,7 @@ export PYTHONUNBUFFERED := 1
 # mermaid-cli renders diagrams in the system Chromium; puppeteer must not download a browser of its own.
 export PUPPETEER_SKIP_DOWNLOAD := 1
 
-.PHONY: install book test serve notebooks clean system
+.PHONY: install book test serve notebooks colab-check clean system
 
 # Chromium (diagrams are rendered in it at build time; the browser test drives it) and Node.js/npm (the site's
 # MathJax and mermaid-cli are npm packages). Installed with apt-get when missing and allowed (root on Debian/Ubuntu);
@@ -74,6 +74,15 @@ serve: book  ## Serve the built website at http://127.0.0.1:$(PORT)/ (Ctrl-C sto
 # the last `make book`, else those already in the notebooks), citations and boxes as plain Markdown.
 notebooks: $(STAMP)  ## Regenerate the Colab notebook of every page (run `make book` first for fresh numbers).
 	$(PY) tools/colab_notebooks.py
+
+# A simulated Colab (tools/colab_check.py): a fresh venv with Colab's versions (_build/colab-venv, reused while they
+# are unchanged), a stub google.colab, the install cell active and pointed at this working tree, the Hub's data and
+# models served from ../shared; each generated notebook runs top to bottom. COLAB names chapters (default: all),
+# COLAB_ARGS passes options (e.g. --ratings-probe, --fresh; see tools/colab_check.py --help).
+COLAB ?=
+COLAB_ARGS ?= --ratings-probe
+colab-check: $(STAMP)  ## Run the chapter notebooks in a simulated Colab (COLAB="ch05_bert_project ...": some).
+	$(PY) tools/colab_check.py $(COLAB_ARGS) $(COLAB)
 
 clean:
 	rm -rf _build test-artifacts
