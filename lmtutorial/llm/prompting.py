@@ -4,6 +4,7 @@ scoring, contextual calibration. Labels are 0 = negative, 1 = positive, as in IM
 from __future__ import annotations
 
 import copy
+import inspect
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -86,6 +87,9 @@ def next_token_log_probs(
                              "use fewer or shorter examples")
     shared = shared_prefix_length(encoded) if share_prefix else 0
     prefix_cache = None
+    # transformers 5.25 renamed the forward's ``past_key_values`` to ``cache``; an unknown keyword is swallowed by
+    # ``**kwargs`` and the prefix would silently be dropped, so pass the cache under the name the model takes.
+    cache_keyword = "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
     if shared:
         prefix = model(input_ids=torch.tensor([encoded[0][:shared]]), use_cache=True)
         prefix_cache = prefix["cache"] if "cache" in prefix else prefix.past_key_values  # < 5.25
@@ -107,7 +111,7 @@ def next_token_log_probs(
             cache = copy.deepcopy(prefix_cache)
             cache.batch_repeat_interleave(len(rows))
             mask = torch.cat([torch.ones((len(rows), shared), dtype=torch.long), mask], dim=1)
-        logits = model(input_ids=ids, attention_mask=mask, position_ids=positions, cache=cache,
+        logits = model(input_ids=ids, attention_mask=mask, position_ids=positions, **{cache_keyword: cache},
                        logits_to_keep=1).logits[:, -1].float()  # the output layer at the last position only
         out[rows] = torch.log_softmax(logits, dim=-1)[:, columns]
     return out
