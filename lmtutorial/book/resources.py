@@ -29,12 +29,16 @@ def shared_path(relative: str) -> Path | None:
 
 
 def profile() -> str:
-    """The size profile: ``$LMTUTORIAL_PROFILE`` (``"ci"`` or ``"full"``), else ``"full"`` on a GPU, ``"ci"`` on a
-    CPU."""
+    """The size profile: ``$LMTUTORIAL_PROFILE`` (``"ci"`` or ``"full"``), else ``"ci"`` in Colab (its free GPU
+    finishes no chapter's ``full`` run in a session), ``"full"`` on another GPU, ``"ci"`` on a CPU."""
     chosen = os.environ.get("LMTUTORIAL_PROFILE")
     if chosen is None:
+        import sys
+
         import torch
 
+        if "google.colab" in sys.modules:
+            return "ci"
         return "full" if torch.cuda.is_available() else "ci"
     if chosen not in PROFILES:
         raise ValueError(f"LMTUTORIAL_PROFILE: expected one of {PROFILES}, got {chosen!r}")

@@ -35,6 +35,22 @@ def test_the_default_profile_follows_the_hardware(monkeypatch):
     assert profile() == ("full" if torch.cuda.is_available() else "ci")
 
 
+def test_in_colab_the_default_profile_is_ci_even_on_a_gpu(monkeypatch):
+    """Colab's free GPU would start every chapter's full-size run; the small profile finishes (issue 26)."""
+    import sys
+    import types
+
+    import torch
+
+    monkeypatch.delenv("LMTUTORIAL_PROFILE", raising=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert profile() == "full"  # a GPU elsewhere
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    assert profile() == "ci"
+    monkeypatch.setenv("LMTUTORIAL_PROFILE", "full")  # one line away
+    assert profile() == "full"
+
+
 def test_an_unknown_profile_is_one_clear_error(monkeypatch):
     monkeypatch.setenv("LMTUTORIAL_PROFILE", "huge")
     with pytest.raises(ValueError, match=r"LMTUTORIAL_PROFILE: expected one of \('ci', 'full'\), got 'huge'"):
