@@ -20,6 +20,15 @@ def shared_dir() -> Path | None:
     return None
 
 
+def cache_dir() -> Path:
+    """Where the package keeps what it makes once (de-quantised weights, downloaded ratings): ``$LMTUTORIAL_CACHE``,
+    else ``$XDG_CACHE_HOME/lmtutorial`` (default ``~/.cache/lmtutorial``)."""
+    explicit = os.environ.get("LMTUTORIAL_CACHE")
+    if explicit:
+        return Path(explicit).expanduser()
+    return Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")).expanduser() / "lmtutorial"
+
+
 def shared_path(relative: str) -> Path | None:
     """``shared_dir() / relative`` if it exists, else ``None``."""
     root = shared_dir()

@@ -232,7 +232,7 @@ def aclimdb_ratings() -> Path:
     import shutil
     import tempfile
 
-    from lmtutorial.llm.model import cache_dir
+    from lmtutorial.book.resources import cache_dir
 
     folder = cache_dir() / "imdb-ratings"
     if all((folder / f"{split}.parquet").is_file() for split in SPLITS):

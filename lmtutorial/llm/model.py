@@ -10,7 +10,7 @@ from contextlib import contextmanager, suppress
 from collections.abc import Iterator
 from pathlib import Path
 
-from lmtutorial.book.resources import shared_path
+from lmtutorial.book.resources import cache_dir, shared_path
 
 HUB_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
 OFFLINE_FOLDER = "models/SmolLM2-135M-Instruct-Q4_1"
@@ -19,15 +19,6 @@ GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 class ChatModelUnavailable(RuntimeError):
     """The chat model is neither on this machine nor reachable on the Hugging Face Hub."""
-
-
-def cache_dir() -> Path:
-    """Where de-quantised weights are kept: ``$LMTUTORIAL_CACHE``, else ``$XDG_CACHE_HOME/lmtutorial``
-    (default ``~/.cache/lmtutorial``)."""
-    explicit = os.environ.get("LMTUTORIAL_CACHE")
-    if explicit:
-        return Path(explicit).expanduser()
-    return Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")).expanduser() / "lmtutorial"
 
 
 def file_sha256(path: Path) -> str:

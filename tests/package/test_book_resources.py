@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lmtutorial.book.resources import profile, shared_dir, shared_path
+from lmtutorial.book.resources import cache_dir, profile, shared_dir, shared_path
 
 
 def test_an_explicit_shared_folder_wins(monkeypatch, tmp_path):
@@ -55,3 +55,10 @@ def test_an_unknown_profile_is_one_clear_error(monkeypatch):
     monkeypatch.setenv("LMTUTORIAL_PROFILE", "huge")
     with pytest.raises(ValueError, match=r"LMTUTORIAL_PROFILE: expected one of \('ci', 'full'\), got 'huge'"):
         profile()
+
+def test_cache_dir_follows_the_environment(monkeypatch, tmp_path):
+    monkeypatch.delenv("LMTUTORIAL_CACHE", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache_dir() == tmp_path / "xdg" / "lmtutorial"
+    monkeypatch.setenv("LMTUTORIAL_CACHE", str(tmp_path / "mine"))
+    assert cache_dir() == tmp_path / "mine"

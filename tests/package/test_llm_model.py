@@ -5,16 +5,9 @@ import torch
 from transformers.utils import logging
 
 from conftest import require_shared
-from lmtutorial.llm.model import (cache_dir, ChatModelUnavailable, file_sha256, forget_gguf_origin, load_chat_model,
+from lmtutorial.llm.model import (ChatModelUnavailable, file_sha256, forget_gguf_origin, load_chat_model,
                                   quiet_loading)
 
-
-def test_cache_dir_follows_the_environment(monkeypatch, tmp_path):
-    monkeypatch.delenv("LMTUTORIAL_CACHE", raising=False)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert cache_dir() == tmp_path / "xdg" / "lmtutorial"
-    monkeypatch.setenv("LMTUTORIAL_CACHE", str(tmp_path / "mine"))
-    assert cache_dir() == tmp_path / "mine"
 
 
 def test_file_sha256_reads_the_whole_file(tmp_path):
