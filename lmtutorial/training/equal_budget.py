@@ -85,16 +85,15 @@ def train_at_equal_budget(
         raise ValueError(f"seeds: expected a non-empty list of seeds, got {seeds!r}")
     rows = []
     for seed in seeds:
+        # every kind of this seed trains on these windows, one list per epoch
+        windows = [lm_batches(train_stream, batch_size, window, seed=1_000 * seed + epoch) for epoch in range(epochs)]
+        seen = sum(inputs.numel() for epoch_windows in windows for inputs, _ in epoch_windows)
         for name, make in models.items():
             torch.manual_seed(seed)
             model = make()
-            history = train(model, lambda epoch, seed=seed: lm_batches(train_stream, batch_size, window,
-                                                                       seed=1_000 * seed + epoch),
-                            window_lm_loss, epochs=epochs, lr=lr,
+            history = train(model, lambda epoch: windows[epoch], window_lm_loss, epochs=epochs, lr=lr,
                             validate=lambda m: window_loss(m, val_stream, window),
                             val_every=val_every, desc=f"{name}, seed {seed}", progress=progress)
-            seen = sum(inputs.numel() for epoch in range(epochs)
-                       for inputs, _ in lm_batches(train_stream, batch_size, window, seed=1_000 * seed + epoch))
             rows.append({"model": name, "seed": seed, "parameters": count_parameters(model),
                          "steps": len(history.step_loss), "tokens_seen": seen,
                          "val_loss": history.val_loss[-1], "perplexity": math.exp(history.val_loss[-1]),
