@@ -6,6 +6,8 @@ Notation: ``V`` vocabulary, ``P`` positions, ``T`` token types, ``H`` hidden siz
 from __future__ import annotations
 
 import copy
+import functools
+import json
 import math
 import re
 from collections.abc import Sequence
@@ -94,6 +96,53 @@ def saved_activation_bytes(model: torch.nn.Module, **inputs: torch.Tensor) -> in
     with torch.enable_grad(), torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
         model(**inputs)
     return sum(saved.values())
+
+
+def bert_training_peak_bytes(config: object, tokens: int, length: int) -> int:
+    """Peak bytes of one mixed-precision training step of ``BertForSequenceClassification(config)`` on a batch of
+    ``tokens`` tokens in ``B = tokens // length`` sequences: ``16 N + m(1) + (B − 1) (m(2) − m(1))``.
+
+    ``16 N``: fp32 weights, gradients and AdamW moments; ``m(b)``: bytes autograd saves for ``b`` sequences under
+    fp16 autocast (its half-precision weight copies included), measured on a CPU for one and two layers and
+    extended to ``L``. The CPU's attention keeps the ``length²`` scores, which a GPU's memory-efficient kernel does
+    not: an upper bound.
+
+    Taught on page ``ch05_bert_project``.
+    """
+    check_positive("tokens", tokens)
+    check_positive("length", length)
+    if length > tokens:
+        raise ValueError(f"length: expected at most tokens={tokens} (one sequence per batch), got {length}")
+    one, two = (_saved_bytes(config.to_json_string(), length, sequences) for sequences in (1, 2))
+    n_params = bert_parameter_count(config, num_labels=2)
+    return model_state_bytes(n_params) + one + (tokens // length - 1) * (two - one)
+
+
+@functools.lru_cache(maxsize=16)
+def _saved_bytes(config_json: str, length: int, sequences: int) -> int:
+    """``m(b)`` of :func:`bert_training_peak_bytes`: layers are identical, so ``m_L = m_1 + (L − 1)(m_2 − m_1)``.
+
+    Taught on page ``ch05_bert_project``.
+    """
+    from transformers import BertConfig, BertForSequenceClassification
+
+    config = json.loads(config_json)
+
+    def saved(layers: int) -> int:
+        torch.manual_seed(0)
+        model = BertForSequenceClassification(BertConfig(**{**config, "num_hidden_layers": layers,
+                                                            "num_labels": 2})).train()
+        inputs = torch.randint(0, config["vocab_size"], (sequences, length))
+        with torch.autocast("cpu", dtype=torch.float16):
+            return saved_activation_bytes(model, input_ids=inputs, labels=torch.ones(sequences, dtype=torch.long))
+
+    return saved(1) + (config["num_hidden_layers"] - 1) * (saved(2) - saved(1))
+
+
+def largest_fitting_budget(peaks: dict[int, int], memory: int, share: float = 0.85) -> int | None:
+    """The largest token budget whose peak bytes (``peaks``: budget -> bytes) stay within ``share`` of ``memory``."""
+    fitting = [tokens for tokens, peak in peaks.items() if peak <= share * memory]
+    return max(fitting, default=None)
 
 
 def training_flops(n_params: float, n_tokens: float) -> float:

@@ -40,8 +40,9 @@ Substitutions (each is printed when the check runs):
 - **torch**: Colab has 2.11.0+cu128, a CUDA build of several GB; the simulation installs the CPU build of
   ``torch==2.13.0`` (which pip takes from this machine's disk in seconds), and runs on the CPU.
 - **Python**: the interpreter that runs this script (3.11 here, where that torch file is), for Colab's 3.13.
-- **The size profile**: ``LMTUTORIAL_PROFILE=ci`` is forced (on a CPU the default is ``ci`` anyway). The ``colab``
-  profile of issue 26 does not exist yet; when it does, this is where it is to be forced.
+- **The sizes**: the profile is ``colab``, as in Colab (the stub ``google.colab`` is imported at start), so each page
+  takes the ``colab`` profile's code path; ``LMTUTORIAL_SIZES=ci`` runs it at the ``ci`` profile's sizes, which a
+  CPU finishes (the ``colab`` sizes are for a T4).
 - **setuptools**: Colab's 75.2.0 is not kept; torch 2.13.0 needs setuptools>=77.0.3 (pip picks the version).
 - **gguf** (PyPI, ``gguf>=0.19``) is installed beside Colab's packages: in Colab chapters 6.1 and 6.4 take
   SmolLM2 from the Hub as safetensors; here they take the offline GGUF copy of ``../shared``, which transformers
@@ -82,7 +83,7 @@ VENV = REPO / "_build" / "colab-venv"
 OUT = REPO / "_build" / "colab-check"
 SPLITS = ("train", "test")
 SKIP_TAGS = ("skip-execution", "nbval-skip")  # what keeps the local build and nbval from running the install cell
-PROFILE = "ci"  # forced: the `colab` profile of issue 26 is not built yet
+SIZES = "ci"  # the colab profile's code at the ci profile's sizes (LMTUTORIAL_SIZES)
 KERNEL = "colab-sim"
 STAMP = ".colab-check.json"  # in the venv: what it was made from (its key) and what it holds
 VERSION = 1  # of the way the venv is made: part of its key
@@ -584,7 +585,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one run, step
         say(f"  {name}: {why}")
     for requirement, why in EXTRAS.items():
         say(f"  {requirement} added: {why}")
-    say(f"  LMTUTORIAL_PROFILE={PROFILE} forced: the `colab` profile (issue 26) is not built yet")
+    say(f"  LMTUTORIAL_SIZES={SIZES}: the colab profile's code at the {SIZES} profile's sizes, on this CPU")
     say(f"  the Hub: IMDb without ratings, the ratings as a file:// aclImdb tarball, the models, from {shared}")
     if freeze_text is None:
         say(f"  (no {freeze_file}: only the pins of {CONSTRAINTS.relative_to(REPO)} constrain pip)")
@@ -635,7 +636,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one run, step
             "LMTUTORIAL_IMDB": str(imdb),
             "LMTUTORIAL_ACLIMDB_URL": tarball.resolve().as_uri(),
             "LMTUTORIAL_SHARED": str(models_only),
-            "LMTUTORIAL_PROFILE": PROFILE,
+            "LMTUTORIAL_SIZES": SIZES,
             "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
             "PYTHONPATH": str(stub),
             "IPYTHONDIR": str(work / "ipython"),
@@ -675,7 +676,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one run, step
                 say(f"  error: {result.error}")
 
     failed = [r for r in results if not r.passed]
-    say("\nSummary (simulated Colab, CPU, profile ci):")
+    say(f"\nSummary (simulated Colab, CPU, the colab profile at {SIZES} sizes):")
     for result in results:
         say(f"  {result.name:32} {'pass' if result.passed else 'FAIL':5} {result.seconds:7.0f} s")
     for name in skipped:
@@ -688,7 +689,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one run, step
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "report.json").write_text(json.dumps({
         "python": runtime.python, "substitutes": {k: v[0] for k, v in SUBSTITUTES.items()},
-        "loosened": {name: runtime.base.get(name) for name in LOOSENED}, "extras": list(EXTRAS), "profile": PROFILE,
+        "loosened": {name: runtime.base.get(name) for name in LOOSENED}, "extras": list(EXTRAS), "sizes": SIZES,
         "installed": runtime.base, "runtime_pip_check": runtime.pip_check,
         "seconds": round(total, 1), "skipped": skipped,
         "results": [{**result.__dict__, "seconds": round(result.seconds, 1),

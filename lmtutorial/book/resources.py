@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-PROFILES = ("ci", "full")
+PROFILES = ("ci", "colab", "full")
 
 
 def shared_dir() -> Path | None:
@@ -38,17 +38,29 @@ def shared_path(relative: str) -> Path | None:
 
 
 def profile() -> str:
-    """The size profile: ``$LMTUTORIAL_PROFILE`` (``"ci"`` or ``"full"``), else ``"ci"`` in Colab (its free GPU
-    finishes no chapter's ``full`` run in a session), ``"full"`` on another GPU, ``"ci"`` on a CPU."""
-    chosen = os.environ.get("LMTUTORIAL_PROFILE")
-    if chosen is None:
-        import sys
+    """The size profile: ``$LMTUTORIAL_PROFILE`` (one of :data:`PROFILES`), else ``"colab"`` in Colab (sized for
+    its free T4 and two CPU cores), ``"full"`` on another GPU, ``"ci"`` on a CPU."""
+    return _chosen("LMTUTORIAL_PROFILE") or _default_profile()
 
-        import torch
 
-        if "google.colab" in sys.modules:
-            return "ci"
-        return "full" if torch.cuda.is_available() else "ci"
-    if chosen not in PROFILES:
-        raise ValueError(f"LMTUTORIAL_PROFILE: expected one of {PROFILES}, got {chosen!r}")
+def sizes_profile() -> str:
+    """The profile whose sizes a page runs at: ``$LMTUTORIAL_SIZES``, else :func:`profile`. The simulated Colab
+    (``tools/colab_check.py``) sets ``ci``: the ``colab`` profile's code at the ``ci`` profile's sizes, on a CPU."""
+    return _chosen("LMTUTORIAL_SIZES") or profile()
+
+
+def _chosen(variable: str) -> str | None:
+    chosen = os.environ.get(variable)
+    if chosen is not None and chosen not in PROFILES:
+        raise ValueError(f"{variable}: expected one of {PROFILES}, got {chosen!r}")
     return chosen
+
+
+def _default_profile() -> str:
+    import sys
+
+    import torch
+
+    if "google.colab" in sys.modules:
+        return "colab"
+    return "full" if torch.cuda.is_available() else "ci"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lmtutorial.book.resources import cache_dir, profile, shared_dir, shared_path
+from lmtutorial.book.resources import cache_dir, profile, shared_dir, shared_path, sizes_profile
 
 
 def test_an_explicit_shared_folder_wins(monkeypatch, tmp_path):
@@ -22,7 +22,7 @@ def test_without_a_shared_folder_there_is_none(monkeypatch, tmp_path):
     assert shared_path("data/imdb") is None
 
 
-@pytest.mark.parametrize("chosen", ["ci", "full"])
+@pytest.mark.parametrize("chosen", ["ci", "colab", "full"])
 def test_the_profile_can_be_chosen(monkeypatch, chosen):
     monkeypatch.setenv("LMTUTORIAL_PROFILE", chosen)
     assert profile() == chosen
@@ -35,8 +35,8 @@ def test_the_default_profile_follows_the_hardware(monkeypatch):
     assert profile() == ("full" if torch.cuda.is_available() else "ci")
 
 
-def test_in_colab_the_default_profile_is_ci_even_on_a_gpu(monkeypatch):
-    """Colab's free GPU would start every chapter's full-size run; the small profile finishes (issue 26)."""
+def test_in_colab_the_default_profile_is_colab(monkeypatch):
+    """Colab's free T4 would start every chapter's full-size run; the colab profile is sized for it (issue 26)."""
     import sys
     import types
 
@@ -46,15 +46,27 @@ def test_in_colab_the_default_profile_is_ci_even_on_a_gpu(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     assert profile() == "full"  # a GPU elsewhere
     monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
-    assert profile() == "ci"
+    assert profile() == "colab"
     monkeypatch.setenv("LMTUTORIAL_PROFILE", "full")  # one line away
     assert profile() == "full"
 
 
 def test_an_unknown_profile_is_one_clear_error(monkeypatch):
     monkeypatch.setenv("LMTUTORIAL_PROFILE", "huge")
-    with pytest.raises(ValueError, match=r"LMTUTORIAL_PROFILE: expected one of \('ci', 'full'\), got 'huge'"):
+    with pytest.raises(ValueError, match=r"LMTUTORIAL_PROFILE: expected one of \('ci', 'colab', 'full'\), got 'huge'"):
         profile()
+
+
+def test_the_sizes_can_differ_from_the_profile_and_follow_it_by_default(monkeypatch):
+    """The simulated Colab runs the colab profile's code at the ci profile's sizes on a CPU."""
+    monkeypatch.setenv("LMTUTORIAL_PROFILE", "colab")
+    monkeypatch.delenv("LMTUTORIAL_SIZES", raising=False)
+    assert sizes_profile() == "colab"
+    monkeypatch.setenv("LMTUTORIAL_SIZES", "ci")
+    assert (profile(), sizes_profile()) == ("colab", "ci")
+    monkeypatch.setenv("LMTUTORIAL_SIZES", "tiny")
+    with pytest.raises(ValueError, match=r"LMTUTORIAL_SIZES: expected one of \('ci', 'colab', 'full'\), got 'tiny'"):
+        sizes_profile()
 
 def test_cache_dir_follows_the_environment(monkeypatch, tmp_path):
     monkeypatch.delenv("LMTUTORIAL_CACHE", raising=False)

@@ -225,3 +225,41 @@ def test_model_flops_utilisation():
     assert model_flops_utilisation(5e14, 1.0, None) is None
     with pytest.raises(ValueError, match="seconds: expected a number > 0, got 0"):
         model_flops_utilisation(1.0, 0, 1e15)
+
+
+def test_bert_training_peak_bytes_extends_one_and_two_layers_to_the_whole_model():
+    """Layers are identical and the batch is linear: the estimate for 3 layers and 3 sequences equals a measurement
+    of the 3-layer model on 3 sequences (model states added)."""
+    from transformers import BertConfig, BertForSequenceClassification
+
+    from lmtutorial.costs import (bert_parameter_count, bert_training_peak_bytes, model_state_bytes,
+                                  saved_activation_bytes)
+
+    config = BertConfig(vocab_size=200, hidden_size=32, num_hidden_layers=3, num_attention_heads=4,
+                        intermediate_size=64, max_position_embeddings=64)
+    torch.manual_seed(0)
+    model = BertForSequenceClassification(BertConfig(**{**config.to_dict(), "num_labels": 2})).train()
+    with torch.autocast("cpu", dtype=torch.float16):
+        measured = saved_activation_bytes(model, input_ids=torch.randint(0, 200, (3, 16)),
+                                          labels=torch.ones(3, dtype=torch.long))
+    states = model_state_bytes(bert_parameter_count(config, num_labels=2))
+    assert bert_training_peak_bytes(config, tokens=48, length=16) == pytest.approx(states + measured, rel=0.02)
+    assert bert_training_peak_bytes(config, tokens=96, length=16) > bert_training_peak_bytes(config, 48, 16)
+
+
+def test_bert_training_peak_bytes_rejects_a_sequence_longer_than_the_budget():
+    from transformers import BertConfig
+
+    from lmtutorial.costs import bert_training_peak_bytes
+
+    with pytest.raises(ValueError, match="length: expected at most tokens=256 .*got 512"):
+        bert_training_peak_bytes(BertConfig(), tokens=256, length=512)
+
+
+def test_largest_fitting_budget_takes_the_largest_under_the_share_of_memory():
+    from lmtutorial.costs import largest_fitting_budget
+
+    peaks = {4096: 7, 8192: 12, 16384: 22}
+    assert largest_fitting_budget(peaks, memory=16) == 8192  # 12 <= 0.85 * 16 < 22
+    assert largest_fitting_budget(peaks, memory=141) == 16384
+    assert largest_fitting_budget(peaks, memory=4) is None

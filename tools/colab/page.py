@@ -1,6 +1,7 @@
 """One page as a notebook: Markdown cells rewritten for Colab (``markdown``); code cells copied unchanged, tags
 included, hidden cells of the site collapsed in Jupyter; the glue values used stored in the notebook's metadata
-(``metadata.lmtutorial.glue``), glued figures as attachments of their cells."""
+(``metadata.lmtutorial.glue``), glued figures as attachments of their cells; after the install cell, the page's
+estimated time in Colab (``timing``)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ import jupytext
 import nbformat
 
 from .book import Book
+from .install import is_install_block
 from .markdown import Markdown
 from .repo import REPO
+from .timing import colab_note
 
 HIDDEN_SOURCE = {"remove-input", "remove-cell", "hide-input", "hide-cell"}
 HIDDEN_OUTPUT = {"remove-output", "remove-cell", "hide-output", "hide-cell"}
@@ -44,6 +47,10 @@ class Page(Markdown):
                 if self.attachments:
                     cells[-1].attachments = dict(sorted(self.attachments.items()))
             self.attachments = {}
+        note = colab_note(self.md.stem)
+        install = next((i for i, cell in enumerate(cells) if cell.cell_type == "code"), None)
+        if note and install is not None and is_install_block(cells[install].source):
+            cells.insert(install + 1, nbformat.v4.new_markdown_cell(note))
         for number, cell in enumerate(cells):
             cell.id = f"cell-{number:03d}"
         metadata = {key: value for key, value in source.metadata.items() if key != "jupytext"}
