@@ -13,7 +13,7 @@ export PYTHONUNBUFFERED := 1
 # mermaid-cli renders diagrams in the system Chromium; puppeteer must not download a browser of its own.
 export PUPPETEER_SKIP_DOWNLOAD := 1
 
-.PHONY: install book test serve notebooks colab-check clean system
+.PHONY: install book test serve notebooks colab-check catalogues clean system
 
 # Chromium (diagrams are rendered in it at build time; the browser test drives it) and Node.js/npm (the site's
 # MathJax and mermaid-cli are npm packages). Installed with apt-get when missing and allowed (root on Debian/Ubuntu);
@@ -29,6 +29,13 @@ endef
 system:
 	$(if $(CHROMIUM),,$(call require,chromium,chromium))
 	$(call require,npm,nodejs npm)
+	@# the Chinese edition's text in the browser test (fc-list is fontconfig's, which Chromium brings)
+	@fc-list :lang=zh | grep -q . || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing fonts-noto-cjk with apt-get"; apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null; \
+	  else echo "make needs a Chinese font: install fonts-noto-cjk (sudo apt-get install fonts-noto-cjk)" >&2; \
+	  exit 1; fi; }
 
 # pip compiles every installed module to bytecode one file at a time; compileall does the same on every core (on the
 # two-core CI machine: 40 s + 22 s instead of 77 s). The bytecode matters where PYTHONDONTWRITEBYTECODE is set:
@@ -50,10 +57,16 @@ $(NPM_STAMP): package.json package-lock.json | system
 
 # A failed build forgets Sphinx's saved environment, so the next build reads every page again and reports every
 # warning again (an incremental build only re-reads changed pages; notebooks still come from the execution cache).
-book: system $(STAMP) $(NPM_STAMP)  ## Build the website with every notebook executed; warnings are errors.
+book: system $(STAMP) $(NPM_STAMP)  ## Build the website and its Chinese edition (_build/html/zh); warnings are errors.
 	@start=$$(date +%s); \
 	$(VENV)/bin/jupyter-book build . -W --keep-going || { rm -f _build/.doctrees/environment.pickle; exit 1; }; \
 	echo "Built in $$(( $$(date +%s) - start )) s. The book is at file://$(CURDIR)/_build/html/index.html (or: make serve)"
+	@# the Chinese edition executes nothing: the English build's outputs, the translations of locales/zh_CN
+	@$(PY) tools/i18n.py build || { rm -rf _build/html/.doctrees-zh; exit 1; }
+
+catalogues: $(STAMP)  ## After editing a page: update the Chinese edition's catalogues (locales/), then translate.
+	$(PY) tools/i18n.py catalogues
+	$(PY) tools/i18n.py status
 
 # Each chapter notebook is executed once: nbval executes it (the chapters in parallel, beside the unit tests) and stores
 # what it ran in the book's execution cache (conftest.py, tools/execution_cache.py); the build then executes nothing,

@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 CLASS = "erratum"
 TITLE_PREFIX = "Erratum:"
+TRANSLATED_PREFIXES = {"zh_CN": "勘误："}  # the prefix in each translated edition (locales/)
 NAME = re.compile(r"erratum-(\d+)-[a-z0-9]+(?:-[a-z0-9]+)*")
 LINKS = (addnodes.pending_xref, nodes.reference, nodes.target, nodes.footnote_reference, nodes.citation_reference)
 
@@ -59,31 +60,36 @@ def _collect(app: Sphinx, doctree: nodes.document) -> None:
         title = node.next_node(nodes.title)
         text = title.astext().strip() if title else ""
         if CLASS not in node["classes"]:
-            if text.lower().startswith("erratum"):
+            if text.lower().startswith(("erratum", *TRANSLATED_PREFIXES.values())):
                 logger.warning(f'admonition "{text}" looks like an erratum but lacks ":class: {CLASS}"', location=node)
             continue
-        if not text.startswith(TITLE_PREFIX) or not text.removeprefix(TITLE_PREFIX).strip():
-            logger.warning(f'an erratum box must be titled "{TITLE_PREFIX} <short title>", got "{text}"',
+        prefix = _prefix(app.config.language)
+        if not text.startswith(prefix) or not text.removeprefix(prefix).strip():
+            logger.warning(f'an erratum box must be titled "{prefix} <short title>", got "{text}"',
                            location=node)
         names = [name for name in node["names"] if NAME.fullmatch(name)]
         if not names or not node["ids"]:
             logger.warning(f'erratum "{text}" needs ":name: erratum-<chapter-number>-<slug>", got {node["names"]}',
                            location=node)
             continue
-        found.append({"title": _title_nodes(title), "name": names[0], "id": node["ids"][0],
+        found.append({"title": _title_nodes(title, prefix), "name": names[0], "id": node["ids"][0],
                       "line": str(node.line or "")})
     if found:
         _errata(app.env)[docname] = found
 
 
-def _title_nodes(title: nodes.title) -> list[nodes.Node]:
+def _prefix(language: str | None) -> str:
+    return TRANSLATED_PREFIXES.get(language or "en", TITLE_PREFIX)
+
+
+def _title_nodes(title: nodes.title, prefix: str = TITLE_PREFIX) -> list[nodes.Node]:
     """The box title without "Erratum:", as nodes (so math in a title is typeset in the list too)."""
     container = nodes.inline("", "", *[child.deepcopy() for child in title.children])
     for link in list(container.findall(lambda node: isinstance(node, LINKS))):
         link.replace_self(nodes.Text(link.astext()))  # the list entry is a link itself: no links inside it
     children = list(container.children)
     if children and isinstance(children[0], nodes.Text):
-        children[0] = nodes.Text(children[0].astext().removeprefix(TITLE_PREFIX).lstrip())
+        children[0] = nodes.Text(children[0].astext().removeprefix(prefix).lstrip())
     return children
 
 
@@ -142,7 +148,19 @@ def _toctree_order(env: BuildEnvironment) -> list[str]:
 def _chapter_label(env: BuildEnvironment, docname: str) -> str:
     number = env.toc_secnumbers.get(docname, {}).get("")
     title = env.titles[docname].astext() if docname in env.titles else docname
-    return f"Chapter {'.'.join(map(str, number))}: {title}" if number else title
+    if not number:
+        return title
+    if env.config.language == "zh_CN":
+        return f"第 {'.'.join(map(str, number))} 章：{title}"
+    return f"Chapter {'.'.join(map(str, number))}: {title}"
+
+
+def _summary(language: str | None, count: int, chapters: int) -> str:
+    if count == 0:
+        return "尚无勘误。" if language == "zh_CN" else "No errata yet."
+    if language == "zh_CN":
+        return f"共 {count} 条勘误，分布在 {chapters} 章："
+    return f"{count} errat{'um' if count == 1 else 'a'} in {chapters} chapter{'' if chapters == 1 else 's'}:"
 
 
 def _resolve(app: Sphinx, doctree: nodes.document, fromdocname: str) -> None:
@@ -166,14 +184,9 @@ def _resolve(app: Sphinx, doctree: nodes.document, fromdocname: str) -> None:
                 items += item
             chapter += items
             chapters += chapter
-        if not errata:
-            placeholder.replace_self(nodes.paragraph(text="No errata yet."))
-        else:
-            count = sum(len(entries) for entries in errata.values())
-            summary = nodes.paragraph(
-                text=f"{count} errat{'um' if count == 1 else 'a'} in {len(errata)} "
-                     f"chapter{'' if len(errata) == 1 else 's'}:")
-            placeholder.replace_self([summary, chapters])
+        count = sum(len(entries) for entries in errata.values())
+        summary = nodes.paragraph(text=_summary(app.config.language, count, len(errata)))
+        placeholder.replace_self([summary, chapters] if errata else summary)
 
 
 def setup(app: Sphinx) -> dict:

@@ -38,9 +38,12 @@ from colab.glue import committed_glue, last_build_glue  # noqa: E402
 from colab.install import install_block, install_source, requirement, with_install_cell  # noqa: E402
 from colab.myst import split_keys  # noqa: E402
 from colab.page import Page, render  # noqa: E402
-from colab.repo import BOOK, GLUE_DIR, REPO, is_notebook_page, notebook_pages  # noqa: E402
+from colab.repo import BOOK, EDITIONS, GLUE_DIR, REPO, edition_notebook, is_notebook_page  # noqa: E402
+from colab.repo import notebook_pages  # noqa: E402
 
-__all__ = ["BOOK", "GLUE_DIR", "GLUE_MIMES", "MISSING_GLUE", "REPO", "Book", "Page", "build_glue", "cite_link",
+EDITION_SITES = {"zh_CN": "zh"}  # each edition's website: a folder of the English one
+
+__all__ = ["BOOK", "EDITIONS", "GLUE_DIR", "edition_notebook", "GLUE_MIMES", "MISSING_GLUE", "REPO", "Book", "Page", "build_glue", "cite_link",
            "committed_glue", "format_glue", "install_block", "install_source", "is_notebook_page", "last_build_glue",
            "main", "notebook_pages", "render", "requirement", "split_keys", "stored_glue", "with_install_cell"]
 
@@ -54,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     pages = [page.resolve() for page in args.pages] or notebook_pages()
     book = Book()
+    editions = {language: Book(site=f"{book.site}{EDITION_SITES[language]}/", language=language)
+                for language in EDITIONS}
     stale, failed, installs = [], [], []
     for md in pages:
         if md.suffix != ".md" or not md.exists():
@@ -75,14 +80,20 @@ def main(argv: list[str] | None = None) -> int:
             continue
         for warning in warnings:
             print(f"warning: {warning}", file=sys.stderr)
-        current = ipynb.read_text(encoding="utf-8") if ipynb.exists() else None
-        if text == current:
-            continue
-        if args.check:
-            stale.append(ipynb.name)
-        else:
-            ipynb.write_text(text, encoding="utf-8")
-            print(f"wrote {ipynb.relative_to(REPO)}")
+        outputs = [(ipynb, text)]
+        for language in EDITIONS:  # the same page in each translated edition: its Markdown from the catalogue
+            translated, _ = render(md, committed_glue if args.check else last_build_glue, editions[language])
+            outputs.append((edition_notebook(md, language), translated))
+        for path, content in outputs:
+            current = path.read_text(encoding="utf-8") if path.exists() else None
+            if content == current:
+                continue
+            if args.check:
+                stale.append(str(path.relative_to(REPO)))
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(content, encoding="utf-8")
+                print(f"wrote {path.relative_to(REPO)}")
     if installs:
         print(f"pages whose install cell is not the one _config.yml defines (run `make notebooks`): "
               f"{', '.join(installs)}", file=sys.stderr)

@@ -14,6 +14,7 @@ from .myst import (ADMONITIONS, DIRECTIVE, EQUATION, FENCE, HEADING, OPTION, TAR
                    glossary_entries, plain, split_keys, term_anchor)
 from .numbers import toc_numbers
 from .repo import BOOK, REPO, site_url
+from .translate import catalogue
 
 Target = tuple[str, str, str]  # (page stem, anchor, title)
 
@@ -23,14 +24,18 @@ class Book:
     """Targets of cross-references across all pages, and the bibliography."""
 
     site: str = field(default_factory=site_url)
+    language: str | None = None  # an edition's language (its titles, from its catalogues); None: English
 
     @cached_property
     def pages(self) -> dict[str, str]:
-        """Page stem → its title (the first ``#`` heading)."""
+        """Page stem → its title (the first ``#`` heading), in the edition's language."""
         titles = {}
         for md in sorted(BOOK.glob("*.md")):
             match = re.search(r"^# (.+)$", md.read_text(encoding="utf-8"), re.MULTILINE)
-            titles[md.stem] = plain(match.group(1)) if match else md.stem
+            title = match.group(1) if match else md.stem
+            if self.language:
+                title = catalogue(md.stem, self.language).get(title, title)
+            titles[md.stem] = plain(title)
         return titles
 
     @cached_property

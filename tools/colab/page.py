@@ -16,6 +16,7 @@ from .install import is_install_block
 from .markdown import Markdown
 from .repo import REPO
 from .timing import colab_note
+from .translate import catalogue, translate
 
 HIDDEN_SOURCE = {"remove-input", "remove-cell", "hide-input", "hide-cell"}
 HIDDEN_OUTPUT = {"remove-output", "remove-cell", "hide-output", "hide-cell"}
@@ -41,13 +42,16 @@ class Page(Markdown):
             if cell.cell_type != "markdown":
                 cells.append(code_cell(cell))
                 continue
-            text = self.markdown(cell.source)
+            markdown = cell.source
+            if self.book.language:
+                markdown = translate(markdown, catalogue(self.md.stem, self.book.language))
+            text = self.markdown(markdown)
             if text.strip():
                 cells.append(nbformat.v4.new_markdown_cell(text))
                 if self.attachments:
                     cells[-1].attachments = dict(sorted(self.attachments.items()))
             self.attachments = {}
-        note = colab_note(self.md.stem)
+        note = colab_note(self.md.stem, self.book.language)
         install = next((i for i, cell in enumerate(cells) if cell.cell_type == "code"), None)
         if note and install is not None and is_install_block(cells[install].source):
             cells.insert(install + 1, nbformat.v4.new_markdown_cell(note))
@@ -56,6 +60,7 @@ class Page(Markdown):
         metadata = {key: value for key, value in source.metadata.items() if key != "jupytext"}
         metadata["lmtutorial"] = {
             "source": self.md.relative_to(REPO).as_posix(),
+            **({"language": self.book.language} if self.book.language else {}),
             "generated_by": GENERATED_BY,
             "glue": {name: value if value is None else {mime: text for mime, text in value.items()
                                                         if mime.startswith("text/")}

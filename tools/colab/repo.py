@@ -42,5 +42,14 @@ def is_notebook_page(md: Path) -> bool:
     return "kernelspec" in header
 
 
+EDITIONS = ("zh_CN",)  # the translated editions (locales/<language>/), each with its own Colab notebooks
+
+
+def edition_notebook(md: Path, language: str) -> Path:
+    """Where the Colab notebook of page ``md`` in the edition ``language`` is committed (its website's Colab button
+    opens it): ``locales/<language>/notebooks/book/<page>.ipynb``."""
+    return REPO / "locales" / language / "notebooks" / "book" / f"{md.stem}.ipynb"
+
+
 def notebook_pages() -> list[Path]:
     return sorted(md for md in BOOK.glob("*.md") if is_notebook_page(md))
