@@ -43,7 +43,8 @@ from colab.repo import notebook_pages  # noqa: E402
 
 EDITION_SITES = {"zh_CN": "zh"}  # each edition's website: a folder of the English one
 
-__all__ = ["BOOK", "EDITIONS", "GLUE_DIR", "edition_notebook", "GLUE_MIMES", "MISSING_GLUE", "REPO", "Book", "Page", "build_glue", "cite_link",
+__all__ = ["BOOK", "EDITIONS", "GLUE_DIR", "GLUE_MIMES", "MISSING_GLUE", "REPO", "Book", "Page", "build_glue",
+           "cite_link", "edition_notebook",
            "committed_glue", "format_glue", "install_block", "install_source", "is_notebook_page", "last_build_glue",
            "main", "notebook_pages", "render", "requirement", "split_keys", "stored_glue", "with_install_cell"]
 

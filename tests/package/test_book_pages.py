@@ -11,7 +11,7 @@ from lmtutorial.book.pages import glue
 
 
 def test_glue_hands_the_value_to_myst_nb(monkeypatch):
-    import myst_nb
+    myst_nb = pytest.importorskip("myst_nb", reason="myst-nb comes with the book extra: pip install 'lmtutorial[book]'")
 
     calls = []
     monkeypatch.setattr(myst_nb, "glue", lambda name, value, display: calls.append((name, value, display)))

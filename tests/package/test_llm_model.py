@@ -49,6 +49,7 @@ def test_an_unreachable_model_is_one_clear_error(tmp_path):
 
 def test_the_offline_gguf_loads_once_de_quantised_then_from_the_cache(monkeypatch, tmp_path, capfd):
     require_shared("models/SmolLM2-135M-Instruct-Q4_1/SmolLM2-135M-Instruct.Q4_1.gguf")
+    pytest.importorskip("gguf", reason="reading the GGUF file needs the llm extra (pip install 'lmtutorial[llm]')")
     monkeypatch.setenv("LMTUTORIAL_CACHE", str(tmp_path))
     model, tokenizer = load_chat_model()
     assert "de-quantizing" not in capfd.readouterr().err
