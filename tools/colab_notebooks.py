@@ -41,8 +41,6 @@ from colab.page import Page, render  # noqa: E402
 from colab.repo import BOOK, EDITIONS, GLUE_DIR, REPO, edition_notebook, is_notebook_page  # noqa: E402
 from colab.repo import notebook_pages  # noqa: E402
 
-EDITION_SITES = {"zh_CN": "zh"}  # each edition's website: a folder of the English one
-
 __all__ = ["BOOK", "EDITIONS", "GLUE_DIR", "GLUE_MIMES", "MISSING_GLUE", "REPO", "Book", "Page", "build_glue",
            "cite_link", "edition_notebook",
            "committed_glue", "format_glue", "install_block", "install_source", "is_notebook_page", "last_build_glue",
@@ -58,8 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     pages = [page.resolve() for page in args.pages] or notebook_pages()
     book = Book()
-    editions = {language: Book(site=f"{book.site}{EDITION_SITES[language]}/", language=language)
-                for language in EDITIONS}
+    editions = {language: Book.edition(language) for language in EDITIONS}
+    glue_source = committed_glue if args.check else last_build_glue
     stale, failed, installs = [], [], []
     for md in pages:
         if md.suffix != ".md" or not md.exists():
@@ -74,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
                 else:
                     md.write_text(configured, encoding="utf-8")
                     print(f"wrote the install cell of {md.relative_to(REPO)}")
-            text, warnings = render(md, committed_glue if args.check else last_build_glue, book)
+            text, warnings = render(md, glue_source, book)
         except (ValueError, OSError) as error:  # an unknown label or citation, a missing listed file: next page
             print(f"error: {error}", file=sys.stderr)
             failed.append(md.name)
@@ -83,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"warning: {warning}", file=sys.stderr)
         outputs = [(ipynb, text)]
         for language in EDITIONS:  # the same page in each translated edition: its Markdown from the catalogue
-            translated, _ = render(md, committed_glue if args.check else last_build_glue, editions[language])
+            translated, _ = render(md, glue_source, editions[language])
             outputs.append((edition_notebook(md, language), translated))
         for path, content in outputs:
             current = path.read_text(encoding="utf-8") if path.exists() else None

@@ -24,14 +24,18 @@ import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+TOOLS = str(Path(__file__).resolve().parent)
+if TOOLS not in sys.path:  # imported by path (the tests): the package ``colab`` lies beside this file
+    sys.path.insert(0, TOOLS)
+
+from colab.repo import EDITIONS, REPO, edition_notebooks  # noqa: E402
+
 LANGUAGE = "zh_CN"
 LOCALES = REPO / "locales"
 TEMPLATES = REPO / "_build" / "gettext"  # the .pot files
-SITE = REPO / "_build" / "html" / "zh"  # the Chinese website, inside the English one (the language switch links)
+SITE = REPO / "_build" / "html" / EDITIONS[LANGUAGE]  # inside the English website (the language switch links)
 CACHE = REPO / "_build" / ".jupyter_cache"  # the English build's execution cache
 TITLE = "语言模型：从理论到实践"  # the website's title (_config.yml's title, translated)
-NOTEBOOKS = LOCALES / LANGUAGE / "notebooks"  # this edition's Colab notebooks (book/<page>.ipynb under it)
 
 
 def _build(builder: str, outdir: Path, overrides: dict, warnings_are_errors: bool) -> int:
@@ -79,8 +83,8 @@ def theme_options() -> dict:
 
     config, _ = get_final_config(user_yaml=REPO / "_config.yml", cli_config={"latex_individualpages": False},
                                  sourcedir=REPO)
-    return {**config["html_theme_options"], "path_to_docs": NOTEBOOKS.relative_to(REPO).as_posix(),
-            "search_bar_text": "搜索本书……"}
+    notebooks = edition_notebooks(LANGUAGE).relative_to(REPO).as_posix()
+    return {**config["html_theme_options"], "path_to_docs": notebooks, "search_bar_text": "搜索本书……"}
 
 
 def counts(po_file: Path) -> dict[str, int]:

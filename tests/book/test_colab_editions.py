@@ -26,8 +26,7 @@ CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
 @pytest.fixture(scope="module")
 def editions() -> dict:
-    return {language: colab.Book(site=f"{colab.Book().site}{colab.EDITION_SITES[language]}/", language=language)
-            for language in colab.EDITIONS}
+    return {language: colab.Book.edition(language) for language in colab.EDITIONS}
 
 
 def committed(md: Path, language: str) -> nbformat.NotebookNode:

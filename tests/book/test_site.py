@@ -47,17 +47,21 @@ class QuietHandler(SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
-def server():
-    """The built site over http on 127.0.0.1 (a random free port), served from a thread."""
+def serve(artifacts: Path):
+    """The built site over http on 127.0.0.1 (a random free port), from a thread; ``artifacts`` emptied first."""
     site = site_dir()
-    shutil.rmtree(ARTIFACTS, ignore_errors=True)
+    shutil.rmtree(artifacts, ignore_errors=True)
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(site)))
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()
     httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def server():
+    yield from serve(ARTIFACTS)
 
 
 @pytest.fixture(scope="module")
@@ -170,6 +174,13 @@ PAGE_STATE = """() => {
 }"""
 
 
+def rendered_state(page) -> dict:
+    """What a reader sees (``PAGE_STATE``), once MathJax, the images and the diagrams are done."""
+    wait_for_mathjax(page)
+    wait_for_images_and_diagrams(page)
+    return page.evaluate(PAGE_STATE)
+
+
 def page_ids() -> list[str]:
     try:
         return toc_files()
@@ -182,9 +193,7 @@ def test_page_renders_in_the_browser(browser, server, name: str):
     visit = Visit(browser, f"{server}/{name}.html")
     try:
         page = visit.page
-        wait_for_mathjax(page)
-        wait_for_images_and_diagrams(page)
-        state = page.evaluate(PAGE_STATE)
+        state = rendered_state(page)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"{name.replace('/', '__')}.png"), full_page=True)
     finally:

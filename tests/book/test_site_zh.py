@@ -9,17 +9,12 @@ and the language switch leads to the same page of the English edition and back.
 
 from __future__ import annotations
 
-import functools
 import re
-import shutil
-import threading
-from http.server import ThreadingHTTPServer
 from urllib.parse import urljoin, urlsplit
 
 import pytest
 from builtsite import REPO, site_dir, skip_or_fail, toc_files
-from test_site import (LOCAL_SCHEMES, MERMAID_SOURCE, PAGE_STATE, QuietHandler, Visit, browser,  # noqa: F401
-                       wait_for_images_and_diagrams, wait_for_mathjax)
+from test_site import LOCAL_SCHEMES, MERMAID_SOURCE, Visit, browser, rendered_state, serve  # noqa: F401
 
 pytestmark = pytest.mark.site
 
@@ -43,13 +38,7 @@ def zh_site():
 def server():
     """The English site (with the Chinese edition in zh/) over http on 127.0.0.1."""
     zh_site()
-    shutil.rmtree(ARTIFACTS, ignore_errors=True)
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(site_dir())))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    yield from serve(ARTIFACTS)
 
 
 def glyph_fonts(page) -> list[dict]:
@@ -73,9 +62,7 @@ def test_chinese_page_renders_in_the_browser(browser, server, name: str):  # noq
     visit = Visit(browser, f"{server}/zh/{name}.html")
     try:
         page = visit.page
-        wait_for_mathjax(page)
-        wait_for_images_and_diagrams(page)
-        state = page.evaluate(PAGE_STATE)
+        state = rendered_state(page)
         lang = page.evaluate("() => document.documentElement.lang")
         switch = page.get_attribute(SWITCH, "href")
         fonts = glyph_fonts(page)

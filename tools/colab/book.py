@@ -13,7 +13,7 @@ from pybtex.database import Entry, parse_file
 from .myst import (ADMONITIONS, DIRECTIVE, EQUATION, FENCE, HEADING, OPTION, TARGET, Directive, blocks,
                    glossary_entries, plain, split_keys, term_anchor)
 from .numbers import toc_numbers
-from .repo import BOOK, REPO, site_url
+from .repo import BOOK, EDITIONS, REPO, site_url
 from .translate import catalogue
 
 Target = tuple[str, str, str]  # (page stem, anchor, title)
@@ -25,6 +25,11 @@ class Book:
 
     site: str = field(default_factory=site_url)
     language: str | None = None  # an edition's language (its titles, from its catalogues); None: English
+
+    @classmethod
+    def edition(cls, language: str) -> Book:
+        """The book of a translated edition: its titles in ``language``, its links to that edition's website."""
+        return cls(site=f"{site_url()}{EDITIONS[language]}/", language=language)
 
     @cached_property
     def pages(self) -> dict[str, str]:

@@ -42,13 +42,20 @@ def is_notebook_page(md: Path) -> bool:
     return "kernelspec" in header
 
 
-EDITIONS = ("zh_CN",)  # the translated editions (locales/<language>/), each with its own Colab notebooks
+# The translated editions (locales/<language>/), each with its own Colab notebooks: language -> the folder of the
+# English website that holds its website (tools/i18n.py builds it there; _ext/language_switch.py links to it).
+EDITIONS = {"zh_CN": "zh"}
+
+
+def edition_notebooks(language: str) -> Path:
+    """Where the Colab notebooks of the edition ``language`` are committed (its website's Colab buttons open them):
+    ``locales/<language>/notebooks``, with ``book/<page>.ipynb`` under it as the English ones under the root."""
+    return REPO / "locales" / language / "notebooks"
 
 
 def edition_notebook(md: Path, language: str) -> Path:
-    """Where the Colab notebook of page ``md`` in the edition ``language`` is committed (its website's Colab button
-    opens it): ``locales/<language>/notebooks/book/<page>.ipynb``."""
-    return REPO / "locales" / language / "notebooks" / "book" / f"{md.stem}.ipynb"
+    """The Colab notebook of page ``md`` in the edition ``language``."""
+    return edition_notebooks(language) / "book" / f"{md.stem}.ipynb"
 
 
 def notebook_pages() -> list[Path]:
