@@ -141,6 +141,8 @@ def _saved_bytes(config_json: str, length: int, sequences: int) -> int:
 
 def largest_fitting_budget(peaks: dict[int, int], memory: int, share: float = 0.85) -> int | None:
     """The largest token budget whose peak bytes (``peaks``: budget -> bytes) stay within ``share`` of ``memory``."""
+    check_number("memory", memory, above=0)
+    check_number("share", share, above=0, maximum=1)
     fitting = [tokens for tokens, peak in peaks.items() if peak <= share * memory]
     return max(fitting, default=None)
 

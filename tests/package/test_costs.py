@@ -263,3 +263,15 @@ def test_largest_fitting_budget_takes_the_largest_under_the_share_of_memory():
     assert largest_fitting_budget(peaks, memory=16) == 8192  # 12 <= 0.85 * 16 < 22
     assert largest_fitting_budget(peaks, memory=141) == 16384
     assert largest_fitting_budget(peaks, memory=4) is None
+
+
+@pytest.mark.parametrize("memory, share, message", [
+    (0, 0.85, "memory"), (float("nan"), 0.85, "memory"), (-16, 0.85, "memory"), (16, 1.5, "share"),
+    (16, float("inf"), "share")])
+def test_largest_fitting_budget_rejects_impossible_memory_or_share(memory, share, message):
+    from lmtutorial.costs import largest_fitting_budget
+
+    with pytest.raises(ValueError, match=message):
+        largest_fitting_budget({8192: 12}, memory=memory, share=share)
+    with pytest.raises(TypeError, match="memory"):
+        largest_fitting_budget({8192: 12}, memory="16 GB")
